@@ -1,0 +1,3 @@
+"""Command modules. Importing this package registers every command in ``table.REGISTRY``."""
+
+from . import connection, keys, server, strings  # noqa: F401

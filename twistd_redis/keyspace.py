@@ -1,0 +1,195 @@
+"""Database: one numbered keyspace (``data`` + ``expires``), the lookups every command uses,
+lazy expiry on access and the active expiry cycle run from the server cron.
+
+Values are stored bare to keep a key cheap: ``bytes`` for a string (``bytearray`` once APPEND or
+SETRANGE made it a mutable "raw" string, as in Redis), other types as their own classes.
+``expires`` maps a key to its absolute expiry in unix milliseconds, as Redis's expires dict.
+Access times (for OBJECT IDLETIME) live in ``access`` with the LRU clock's shared int object.
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .state import ServerState
+
+# Redis's activeExpireCycle constants.
+ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP = 20
+ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE = 10  # percent
+ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC = 25  # percent of the cron period
+
+
+class Database:
+    __slots__ = ("id", "data", "expires", "access", "state", "_scan_keys", "_scan_pos", "avg_ttl")
+
+    def __init__(self, state: "ServerState", id: int) -> None:
+        self.id = id
+        self.state = state
+        self.data: dict[bytes, Any] = {}
+        self.expires: dict[bytes, int] = {}
+        self.access: dict[bytes, int] = {}
+        self._scan_keys: list[bytes] = []
+        self._scan_pos = 0
+        self.avg_ttl = 0
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    # ------------------------------------------------------------ lookups
+
+    def lookup_read(self, key: bytes) -> Any:
+        """lookupKeyRead: the value or None, expiring the key if its time has come; counts
+        keyspace hits and misses and refreshes the key's access time."""
+        expires = self.expires
+        if expires and key in expires and self.expire_if_needed(key):
+            self.state.stats.keyspace_misses += 1
+            return None
+        v = self.data.get(key)
+        if v is None:
+            self.state.stats.keyspace_misses += 1
+        else:
+            self.state.stats.keyspace_hits += 1
+            self.access[key] = self.state.lruclock
+        return v
+
+    def lookup_write(self, key: bytes) -> Any:
+        """lookupKeyWrite: the value or None after lazy expiry; no hit/miss stats."""
+        expires = self.expires
+        if expires and key in expires:
+            self.expire_if_needed(key)
+        v = self.data.get(key)
+        if v is not None:
+            self.access[key] = self.state.lruclock
+        return v
+
+    def peek(self, key: bytes) -> Any:
+        """The value with lazy expiry but no stats and no access-time update (LOOKUP_NOTOUCH)."""
+        expires = self.expires
+        if expires and key in expires and self.expire_if_needed(key):
+            return None
+        return self.data.get(key)
+
+    def exists(self, key: bytes) -> bool:
+        return self.peek(key) is not None
+
+    # ------------------------------------------------------------ writes
+
+    def set_key(self, key: bytes, value: Any, keepttl: bool = False) -> None:
+        """setKey: store ``value`` under ``key``, dropping its TTL unless ``keepttl``, and signal
+        the modification (WATCH, blocked clients). The caller bumps dirty and notifies."""
+        self.data[key] = value
+        self.access[key] = self.state.lruclock
+        if not keepttl and self.expires:
+            self.expires.pop(key, None)
+        self.state.signal_modified_key(self, key)
+
+    def add(self, key: bytes, value: Any) -> None:
+        """dbAdd: the key must not exist."""
+        self.data[key] = value
+        self.access[key] = self.state.lruclock
+        self.state.signal_modified_key(self, key)
+
+    def delete(self, key: bytes) -> bool:
+        """dbDelete: remove key, value and TTL; True if it existed. Does not signal."""
+        if self.data.pop(key, None) is None:
+            return False
+        self.access.pop(key, None)
+        if self.expires:
+            self.expires.pop(key, None)
+        return True
+
+    def set_expire(self, key: bytes, when_ms: int) -> None:
+        self.expires[key] = when_ms
+
+    def get_expire(self, key: bytes) -> int:
+        """Absolute expiry in ms, or -1."""
+        return self.expires.get(key, -1) if self.expires else -1
+
+    def remove_expire(self, key: bytes) -> bool:
+        return self.expires.pop(key, None) is not None if self.expires else False
+
+    def flush(self) -> int:
+        n = len(self.data)
+        self.data = {}
+        self.expires = {}
+        self.access = {}
+        self._scan_keys = []
+        self._scan_pos = 0
+        self.avg_ttl = 0
+        return n
+
+    # ------------------------------------------------------------ expiry
+
+    def expire_if_needed(self, key: bytes) -> bool:
+        """expireIfNeeded: True if the key is logically expired. On a master it is deleted and
+        the deletion propagated as DEL; a replica only reports it (the master's DEL comes)."""
+        when = self.expires.get(key)
+        if when is None:
+            return False
+        state = self.state
+        if when > state.mstime:
+            return False
+        if state.is_replica() and not state.loading:
+            return True
+        self._expire_key(key)
+        return True
+
+    def _expire_key(self, key: bytes) -> None:
+        state = self.state
+        self.delete(key)
+        state.stats.expired_keys += 1
+        state.notify_keyspace_event("x", b"expired", key, self.id)
+        state.signal_modified_key(self, key)
+        state.propagate(self.id, [b"DEL", key])
+
+    def active_expire_cycle(self, now_ms: int, deadline: float, timer: Any) -> bool:
+        """Sample keys with a TTL, 20 at a time, deleting the expired ones; go on while more
+        than 10% of a sample was expired and time remains. Walks a snapshot of the keys so the
+        whole set is visited over successive cycles. Returns False if it ran out of time."""
+        expires = self.expires
+        while expires:
+            if self._scan_pos >= len(self._scan_keys):
+                self._scan_keys = list(expires)
+                self._scan_pos = 0
+            batch = self._scan_keys[self._scan_pos : self._scan_pos + ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP]
+            self._scan_pos += len(batch)
+            sampled = expired = 0
+            ttl_sum = 0
+            for key in batch:
+                when = expires.get(key)
+                if when is None:
+                    continue
+                sampled += 1
+                if when <= now_ms:
+                    self._expire_key(key)
+                    expired += 1
+                else:
+                    ttl_sum += when - now_ms
+            if sampled - expired > 0:
+                avg = ttl_sum // (sampled - expired)
+                self.avg_ttl = avg if not self.avg_ttl else (self.avg_ttl // 50) * 49 + avg // 50
+            if timer() > deadline:
+                return False
+            if sampled == 0:
+                if not batch:
+                    break
+                continue  # a stale stretch of the snapshot: keys already gone
+            if expired * 100 // sampled <= ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE:
+                break
+        return True
+
+    def random_key(self) -> bytes | None:
+        """A random existing key (expired ones are deleted and another is tried)."""
+        rng = self.state.random
+        for _ in range(100):
+            n = len(self.data)
+            if not n:
+                return None
+            idx = rng.randrange(n)
+            key = next(islice(iter(self.data), idx, None))
+            if self.expires and key in self.expires and self.expire_if_needed(key):
+                continue
+            return key
+        return next(iter(self.data), None)

@@ -1,0 +1,284 @@
+"""RedisProtocol / RedisServerFactory: bytes in, argv out, replies written once per read.
+
+The protocol never touches data. Each read is parsed (hiredis fast path when the read starts on
+a request boundary, the exact parser otherwise), each request is handed to
+``ServerState.execute``, the encoded replies are collected, and one ``transport.write`` sends
+them all. A command that waits returns a Deferred: the connection then stops processing (its
+later pipelined input stays unparsed, as in Redis) until the Deferred fires.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from twisted.internet import defer
+from twisted.internet.protocol import Factory, Protocol
+from twisted.python.failure import Failure
+
+from .client import CLIENT_CLOSE_AFTER_REPLY, REPLY_OFF, REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT, Client
+from .errors import ProtocolError, RedisError
+from .resp import FastParser, RequestParser
+
+log = logging.getLogger("twistd_redis")
+
+_Deferred = defer.Deferred
+
+
+def _format_addr(a: Any) -> str:
+    host = getattr(a, "host", None)
+    if host is not None:
+        if ":" in host:
+            return f"[{host}]:{a.port}" if False else f"{host}:{a.port}"
+        return f"{host}:{a.port}"
+    name = getattr(a, "name", None)
+    if name is not None:
+        return f"{name.decode() if isinstance(name, bytes) else name}:0"
+    return "?:0"
+
+
+class RedisProtocol(Protocol):
+    """One client connection."""
+
+    factory: "RedisServerFactory"
+    client: Client
+
+    def __init__(self) -> None:
+        self.parser = RequestParser()
+        self.fast = FastParser()
+        self.batch: list[bytes] | None = None
+        self.pending: list[list[bytes]] = []
+        self.closing = False
+        self.in_loop = False
+
+    # ------------------------------------------------------------ connection events
+
+    def connectionMade(self) -> None:
+        state = self.factory.state
+        self.state = state
+        try:
+            self.transport.setTcpNoDelay(True)
+        except Exception:  # unix sockets, test transports
+            pass
+        addr = _format_addr(self.transport.getPeer())
+        laddr = _format_addr(self.transport.getHost())
+        if len(state.clients) >= state.maxclients:
+            state.stats.rejected_connections += 1
+            self.transport.write(b"-ERR max number of clients reached\r\n")
+            self.closing = True
+            self.transport.loseConnection()
+            self.client = Client(state, None, 0, addr, laddr)
+            return
+        self.client = state.connect(self, addr, laddr)
+        self.parser.max_bulk_len = state.proto_max_bulk_len
+        self.parser.unauth = not self.client.authenticated
+
+    def connectionLost(self, reason: Failure = None) -> None:  # type: ignore[assignment]
+        self.closing = True
+        if self.client.conn is self:
+            self.state.disconnect(self.client)
+
+    # ------------------------------------------------------------ input
+
+    def dataReceived(self, data: bytes) -> None:
+        state = self.state
+        state.stats.total_net_input_bytes += len(data)
+        state.stats.total_reads_processed += 1
+        client = self.client
+        client.last_interaction = state.clock.seconds()
+        if self.closing:
+            return
+        if client.waiting is not None:
+            self.parser.feed(data)
+            self._check_query_buffer()
+            return
+        out = self.batch = []
+        self.in_loop = True
+        try:
+            parser = self.parser
+            if parser.multibulklen == 0 and parser.pos >= len(parser.buf) and not self.pending:
+                r = self.fast.parse(data)
+                if r is not None:
+                    reqs, consumed = r
+                    if consumed < len(data):
+                        parser.feed(data[consumed:])
+                    execute = state.execute
+                    enc = client.encode
+                    i = 0
+                    for argv in reqs:
+                        i += 1
+                        if not argv:
+                            continue
+                        reply = execute(client, argv)
+                        if client.reply_mode or client.flags & CLIENT_CLOSE_AFTER_REPLY:
+                            if not self._deliver(reply, out):
+                                self.pending = reqs[i:]
+                                return
+                            enc = client.encode
+                            continue
+                        try:
+                            out.append(enc(reply))
+                        except TypeError:
+                            if not self._deliver(reply, out):
+                                self.pending = reqs[i:]
+                                return
+                        enc = client.encode  # HELLO may have switched protocol
+                else:
+                    parser.feed(data)
+            else:
+                parser.feed(data)
+            self._process(out)
+        finally:
+            self.in_loop = False
+            self.batch = None
+            if out:
+                self._write(out)
+            if self.closing and self.transport is not None:
+                self.transport.loseConnection()
+
+    def _process(self, out: list[bytes]) -> None:
+        """Run pending requests, then whatever the parser holds, until done, blocked or closing."""
+        client = self.client
+        execute = self.state.execute
+        while self.pending:
+            argv = self.pending.pop(0)
+            if argv and not self._deliver(execute(client, argv), out):
+                return
+        parser = self.parser
+        while not self.closing and client.waiting is None:
+            try:
+                argv = parser.next_request()
+            except ProtocolError as e:
+                self.state.stats.count_error(e.message)
+                out.append(client.encode(e))
+                self.closing = True
+                return
+            if argv is None:
+                break
+            if argv:
+                if not self._deliver(execute(client, argv), out):
+                    return
+                parser.unauth = not client.authenticated
+        self._check_query_buffer()
+
+    def _deliver(self, reply: Any, out: list[bytes]) -> bool:
+        """Append one reply honouring CLIENT REPLY modes; False if the connection must stop
+        processing input (it waits on a Deferred, or closes after this reply)."""
+        client = self.client
+        if isinstance(reply, _Deferred):
+            if reply.called and not isinstance(reply.result, Failure) and not isinstance(reply.result, _Deferred):
+                reply = reply.result
+            else:
+                client.waiting = reply
+                reply.addBoth(self._unblocked, reply)
+                if client.waiting is reply:
+                    return False
+                return not self.closing
+        mode = client.reply_mode
+        if mode == REPLY_ON:
+            out.append(client.encode(reply))
+        elif mode == REPLY_SKIP_NEXT:
+            client.reply_mode = REPLY_SKIP
+        elif mode == REPLY_SKIP:
+            client.reply_mode = REPLY_ON
+        if client.flags & CLIENT_CLOSE_AFTER_REPLY:
+            self.closing = True
+            return False
+        return True
+
+    def _unblocked(self, result: Any, d: defer.Deferred) -> None:
+        client = self.client
+        if client.waiting is d:
+            client.waiting = None
+        if self.closing or client.conn is not self:
+            if isinstance(result, Failure):
+                result.trap(defer.CancelledError)
+            return None
+        if isinstance(result, Failure):
+            if result.check(defer.CancelledError):
+                return None
+            log.error("blocked command failed: %s", result.getTraceback())
+            result = RedisError("ERR internal error while the command waited")
+        if self.in_loop:
+            self._deliver(result, self.batch if self.batch is not None else [])
+            return None
+        out = self.batch = []
+        self.in_loop = True
+        try:
+            if self._deliver(result, out):
+                self._process(out)
+        finally:
+            self.in_loop = False
+            self.batch = None
+            if out:
+                self._write(out)
+            if self.closing and self.transport is not None:
+                self.transport.loseConnection()
+        return None
+
+    def _check_query_buffer(self) -> None:
+        if self.parser.pending() > self.state.query_buffer_limit:
+            log.warning("Closing client that reached max query buffer length: %s", self.client.addr)
+            self.closing = True
+            self.parser.buf = bytearray()
+            self.parser.pos = 0
+            if self.transport is not None and not self.in_loop:
+                self.transport.loseConnection()
+
+    # ------------------------------------------------------------ output
+
+    def _write(self, out: list[bytes]) -> None:
+        data = b"".join(out)
+        if data:
+            self.state.stats.total_net_output_bytes += len(data)
+            self.transport.write(data)
+
+    def send_raw(self, data: bytes) -> None:
+        """Out-of-band output (pushes, MONITOR): queued behind the current batch's replies."""
+        if self.batch is not None:
+            self.batch.append(data)
+        elif not self.closing:
+            self.state.stats.total_net_output_bytes += len(data)
+            self.transport.write(data)
+
+    def close_now(self) -> None:
+        self.closing = True
+        if self.transport is not None and not self.in_loop:
+            self.transport.loseConnection()
+
+    # ------------------------------------------------------------ introspection (CLIENT LIST)
+
+    def query_buffer_len(self) -> int:
+        return self.parser.pending()
+
+    def output_buffer_len(self) -> int:
+        t = self.transport
+        n = 0
+        buf = getattr(t, "dataBuffer", None)
+        if buf is not None:
+            try:
+                n += len(buf) - getattr(t, "offset", 0)
+            except TypeError:
+                pass
+        n += getattr(t, "_tempDataLen", 0) or 0
+        return max(0, n)
+
+    def fileno(self) -> int:
+        try:
+            return self.transport.getHandle().fileno()
+        except Exception:
+            return -1
+
+
+class RedisServerFactory(Factory):
+    """Listen on any endpoint with ``RedisServerFactory(state)``."""
+
+    protocol = RedisProtocol
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+
+    def buildProtocol(self, addr: Any) -> RedisProtocol:
+        p = self.protocol()
+        p.factory = self
+        return p

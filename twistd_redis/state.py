@@ -1,0 +1,527 @@
+"""ServerState: the one owner of all server state, and ``execute()``, the one gate every
+command passes through.
+
+It owns the databases, the config, the client registry, statistics, the slow log, monitors and
+the server cron (a LoopingCall on the injected clock: LRU clock, active expiry, client
+timeouts, instantaneous metrics). Commands reach state only through the Client they are given
+(``c.state``, ``c.db``). Writes take one road: the command changes data through Database,
+which signals the key; ``dirty`` grows; ``execute`` hands the (possibly rewritten) argv to
+``propagate()``, the single feed for the AOF and replicas.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from collections import deque
+from typing import Any, Callable
+
+from twisted.application.service import Service
+from twisted.internet import defer, task
+
+from . import __version__
+from .client import CLIENT_CLOSE_AFTER_REPLY, CLIENT_MONITOR, CLIENT_MULTI, CLIENT_PUBSUB, Client
+from .commands import table as cmdtable
+from .config import Config
+from .errors import NoAuthError, RedisError, unknown_command, unknown_subcommand, wrong_arity
+from .keyspace import ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC, Database
+
+log = logging.getLogger("twistd_redis")
+
+LRU_CLOCK_MAX = (1 << 24) - 1
+
+
+class Stats:
+    """Counters shown by INFO stats; CONFIG RESETSTAT zeroes them."""
+
+    FIELDS = (
+        "total_connections_received",
+        "total_commands_processed",
+        "total_net_input_bytes",
+        "total_net_output_bytes",
+        "rejected_connections",
+        "expired_keys",
+        "expired_stale_perc",
+        "expired_time_cap_reached_count",
+        "evicted_keys",
+        "keyspace_hits",
+        "keyspace_misses",
+        "total_error_replies",
+        "unexpected_error_replies",
+        "dump_payload_sanitizations",
+        "total_reads_processed",
+        "total_writes_processed",
+        "client_query_buffer_limit_disconnections",
+        "client_output_buffer_limit_disconnections",
+        "expire_cycle_cpu_milliseconds",
+    )
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        for f in self.FIELDS:
+            setattr(self, f, 0)
+        self.errors: dict[str, int] = {}
+        self.ops_samples: deque[float] = deque(maxlen=16)
+        self.in_samples: deque[float] = deque(maxlen=16)
+        self.out_samples: deque[float] = deque(maxlen=16)
+        self._last_sample: tuple[float, int, int, int] | None = None
+
+    def count_error(self, message: str) -> None:
+        self.total_error_replies += 1
+        prefix = message.split(" ", 1)[0]
+        errors = self.errors
+        if prefix in errors or len(errors) < 128:
+            errors[prefix] = errors.get(prefix, 0) + 1
+
+
+class SlowlogEntry:
+    __slots__ = ("id", "time", "duration", "argv", "peer", "name")
+
+    def __init__(self, id: int, t: int, duration: int, argv: list[bytes], peer: str, name: bytes) -> None:
+        self.id = id
+        self.time = t
+        self.duration = duration
+        self.argv = argv
+        self.peer = peer
+        self.name = name
+
+
+SLOWLOG_ENTRY_MAX_ARGC = 32
+SLOWLOG_ENTRY_MAX_STRING = 128
+
+
+class ServerState(Service):
+    """The single owner of the dataset and everything around it.
+
+    ``ServerState(config=None, clock=reactor)``; tests pass a ``task.Clock``. Code reads time
+    through ``self.mstime`` (cached at each command, like Redis's ``server.mstime``) or
+    ``now_ms()``.
+    """
+
+    name = "twistd-redis-state"
+
+    def __init__(self, config: Config | None = None, clock: Any = None) -> None:
+        if clock is None:
+            from twisted.internet import reactor as clock  # type: ignore[no-redef]
+        self.clock = clock
+        self.config = config or Config()
+        self.random = random.Random()
+        self.run_id = "%040x" % random.getrandbits(160)
+        self.start_time = clock.seconds()
+        self.mstime = int(self.start_time * 1000)
+        self.lruclock = int(self.start_time) & LRU_CLOCK_MAX
+        self.dbs = [Database(self, i) for i in range(self.config["databases"])]
+        self.clients: dict[int, Client] = {}
+        self.next_client_id = 1
+        self.stats = Stats()
+        self.dirty = 0
+        self.loading = False
+        self.active_expire_enabled = True
+        self.role = "master"
+        self.slowlog: deque[SlowlogEntry] = deque()
+        self.slowlog_next_id = 0
+        self.monitors: list[Client] = []
+        self.propagation_targets: list[Callable[[int, list[bytes]], None]] = []
+        self.propagate_override: list[list[bytes]] | None = None
+        self.watched_keys: dict[tuple[int, bytes], list[Client]] = {}
+        self.shutdown_hooks: list[Callable[[], Any]] = []
+        self.listening_ports: list[Any] = []
+        self.stat_numcommands_at_reset = 0
+        self.cron: task.LoopingCall | None = None
+        self.cronloops = 0
+        self.commands: dict[bytes, cmdtable.CommandSpec] = {}
+        self._load_commands()
+        self._apply_config()
+
+    # ------------------------------------------------------------ setup
+
+    def _load_commands(self) -> None:
+        from . import commands  # noqa: F401  (imports every command module: fills REGISTRY)
+
+        for name, spec in cmdtable.REGISTRY.items():
+            self.commands[name.encode()] = spec
+            self.commands[name.upper().encode()] = spec
+
+    def _apply_config(self) -> None:
+        cfg = self.config
+        self.requirepass = cfg["requirepass"]
+        self.slowlog_threshold = cfg["slowlog-log-slower-than"]
+        self.slowlog_max_len = cfg["slowlog-max-len"]
+        self.proto_max_bulk_len = cfg["proto-max-bulk-len"]
+        self.query_buffer_limit = cfg["client-query-buffer-limit"]
+        self.maxclients = cfg["maxclients"]
+        self.notify_flags = cfg["notify-keyspace-events"]
+
+        def setter(attr: str) -> Callable[[Any], None]:
+            def fn(v: Any) -> None:
+                setattr(self, attr, v)
+
+            return fn
+
+        cfg.on_change("requirepass", setter("requirepass"))
+        cfg.on_change("slowlog-log-slower-than", setter("slowlog_threshold"))
+        cfg.on_change("slowlog-max-len", self._set_slowlog_max_len)
+        cfg.on_change("proto-max-bulk-len", setter("proto_max_bulk_len"))
+        cfg.on_change("client-query-buffer-limit", setter("query_buffer_limit"))
+        cfg.on_change("maxclients", setter("maxclients"))
+        cfg.on_change("notify-keyspace-events", setter("notify_flags"))
+        cfg.on_change("hz", lambda v: self._start_cron() if self.running else None)
+
+    def _set_slowlog_max_len(self, v: int) -> None:
+        self.slowlog_max_len = v
+        while len(self.slowlog) > v:
+            self.slowlog.pop()
+
+    # ------------------------------------------------------------ Service
+
+    def startService(self) -> None:
+        Service.startService(self)
+        self._start_cron()
+
+    def stopService(self) -> Any:
+        Service.stopService(self)
+        if self.cron is not None and self.cron.running:
+            self.cron.stop()
+        for hook in list(self.shutdown_hooks):
+            hook()
+        return None
+
+    def _start_cron(self) -> None:
+        if self.cron is not None and self.cron.running:
+            self.cron.stop()
+        hz = max(1, min(500, self.config["hz"] or 1))
+        self.cron = task.LoopingCall(self.server_cron)
+        self.cron.clock = self.clock
+        self.cron.start(1.0 / hz, now=False)
+
+    # ------------------------------------------------------------ time
+
+    def now_ms(self) -> int:
+        return int(self.clock.seconds() * 1000)
+
+    def is_replica(self) -> bool:
+        return self.role != "master"
+
+    # ------------------------------------------------------------ clients
+
+    def connect(self, conn: Any, addr: str = "", laddr: str = "") -> Client:
+        c = Client(self, conn, self.next_client_id, addr, laddr)
+        self.next_client_id += 1
+        self.clients[c.id] = c
+        self.stats.total_connections_received += 1
+        return c
+
+    def disconnect(self, c: Client) -> None:
+        """Forget a client: its blocked wait is cancelled, its watches and subscriptions go."""
+        self.clients.pop(c.id, None)
+        if c.flags & CLIENT_MONITOR and c in self.monitors:
+            self.monitors.remove(c)
+        if c.waiting is not None:
+            d, c.waiting = c.waiting, None
+            d.cancel()
+        self.unwatch_all(c)
+        c.conn = None
+
+    def client_by_id(self, id: int) -> Client | None:
+        return self.clients.get(id)
+
+    # ------------------------------------------------------------ the gate
+
+    def lookup_command(self, argv: list[bytes]) -> cmdtable.CommandSpec | RedisError:
+        """The row for ``argv`` (subcommand resolved), or the error Redis gives."""
+        name = argv[0]
+        spec = self.commands.get(name)
+        if spec is None:
+            spec = self.commands.get(name.lower())
+            if spec is None:
+                return unknown_command(argv)
+        if spec.subcommands is not None:
+            if len(argv) == 1:
+                return wrong_arity(spec.fullname)
+            sub = spec.subcommands.get(argv[1].lower())
+            if sub is None:
+                return unknown_subcommand(argv[1], spec.name)
+            spec = sub
+        if not spec.arity_ok(len(argv)):
+            return wrong_arity(spec.fullname)
+        return spec
+
+    def execute(self, c: Client, argv: list[bytes]) -> Any:
+        """Run one request for client ``c``: Redis's processCommand + call().
+
+        Gates in Redis's order (unknown command, arity, auth, pubsub context, MULTI queueing),
+        then the call, its stats and slow log, propagation of the writes it made, and the
+        MONITOR feed. Returns the reply value (or a Deferred when the command waits)."""
+        spec = self.commands.get(argv[0])
+        if spec is None or spec.subcommands is not None or not spec.arity_ok(len(argv)):
+            spec = self.lookup_command(argv)
+            if type(spec) is not cmdtable.CommandSpec:
+                return self.reject(c, None, spec)
+            # an arity/subcommand error names the container in rejected_calls
+        if c.flags or not c.authenticated:
+            r = self._slow_gates(c, spec, argv)
+            if r is not None:
+                return r
+        return self.call(c, spec, argv)
+
+    def _slow_gates(self, c: Client, spec: cmdtable.CommandSpec, argv: list[bytes]) -> Any:
+        if not c.authenticated and not spec.flags & cmdtable.NO_AUTH:
+            return self.reject(c, spec, NoAuthError())
+        if c.flags & CLIENT_PUBSUB and c.resp == 2 and spec.fullname not in _PUBSUB_ALLOWED:
+            return self.reject(
+                c,
+                spec,
+                RedisError(
+                    "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
+                    "are allowed in this context" % spec.fullname
+                ),
+            )
+        if c.flags & CLIENT_MULTI and spec.fullname not in _MULTI_IMMEDIATE:
+            return self.queue_multi(c, spec, argv)
+        return None
+
+    def queue_multi(self, c: Client, spec: cmdtable.CommandSpec, argv: list[bytes]) -> Any:
+        """MULTI queueing; the transactions module replaces this."""
+        raise NotImplementedError  # pragma: no cover - CLIENT_MULTI is never set without it
+
+    def reject(self, c: Client, spec: cmdtable.CommandSpec | None, error: RedisError) -> RedisError:
+        """rejectCommand: count it (rejected_calls, errorstats) and answer the error."""
+        if spec is not None:
+            spec.rejected_calls += 1
+        self.stats.count_error(error.message)
+        return error
+
+    def call(self, c: Client, spec: cmdtable.CommandSpec, argv: list[bytes]) -> Any:
+        """Redis's call(): run the command, time it, count it, propagate it, feed monitors."""
+        self.mstime = int(self.clock.seconds() * 1000)
+        dirty = self.dirty
+        t0 = _timer()
+        try:
+            reply = spec.func(c, argv)
+        except RedisError as e:
+            reply = e
+            spec.failed_calls += 1
+            self.stats.count_error(e.message)
+        except Exception:
+            log.exception("command %r failed", spec.fullname)
+            reply = RedisError("ERR internal error in '%s' (see the server log)" % spec.fullname)
+            spec.failed_calls += 1
+            self.stats.count_error(reply.message)
+        duration = int((_timer() - t0) * 1e6)
+        spec.calls += 1
+        spec.usec += duration
+        self.stats.total_commands_processed += 1
+        c.last_cmd = spec.fullname
+        if duration >= self.slowlog_threshold >= 0 and not spec.flags & cmdtable.SKIP_SLOWLOG:
+            self.slowlog_push(c, argv, duration)
+        if self.dirty != dirty or self.propagate_override is not None:
+            self._propagate_call(c, spec, argv)
+        if self.monitors and not spec.flags & (cmdtable.SKIP_MONITOR | cmdtable.ADMIN):
+            self.feed_monitors(c, argv)
+        return reply
+
+    # ------------------------------------------------------------ propagation
+
+    def _propagate_call(self, c: Client, spec: cmdtable.CommandSpec, argv: list[bytes]) -> None:
+        override, self.propagate_override = self.propagate_override, None
+        if not self.propagation_targets:
+            return
+        if override is not None:
+            for a in override:
+                self.propagate(c.db.id, a)
+        elif spec.flags & (cmdtable.WRITE | cmdtable.MAY_REPLICATE):
+            self.propagate(c.db.id, argv)
+
+    def rewrite_propagation(self, *argvs: list[bytes]) -> None:
+        """Propagate these argvs for the current command instead of its own (SET EX -> SET
+        PXAT, INCRBYFLOAT -> SET KEEPTTL, ...). An empty call propagates nothing."""
+        if self.propagate_override is None:
+            self.propagate_override = []
+        self.propagate_override.extend(argvs)
+
+    def propagate(self, dbid: int, argv: list[bytes]) -> None:
+        """The single feed of the AOF and the replicas."""
+        for target in self.propagation_targets:
+            target(dbid, argv)
+
+    # ------------------------------------------------------------ keyspace side effects
+
+    def signal_modified_key(self, db: Database, key: bytes) -> None:
+        """signalModifiedKey: invalidate WATCHes on the key."""
+        if self.watched_keys:
+            clients = self.watched_keys.get((db.id, key))
+            if clients:
+                from .client import CLIENT_DIRTY_CAS
+
+                for wc in clients:
+                    wc.flags |= CLIENT_DIRTY_CAS
+
+    def signal_flushed_db(self, dbid: int) -> None:
+        """touchAllWatchedKeysInDb: a flush invalidates every WATCH on keys of that db."""
+        if self.watched_keys:
+            from .client import CLIENT_DIRTY_CAS
+
+            for (wdb, _key), clients in self.watched_keys.items():
+                if dbid == -1 or wdb == dbid:
+                    for wc in clients:
+                        wc.flags |= CLIENT_DIRTY_CAS
+
+    def unwatch_all(self, c: Client) -> None:
+        if c.watched_keys:
+            for k in c.watched_keys:
+                lst = self.watched_keys.get(k)
+                if lst and c in lst:
+                    lst.remove(c)
+                    if not lst:
+                        del self.watched_keys[k]
+            c.watched_keys = None
+
+    def notify_keyspace_event(self, type_flag: str, event: bytes, key: bytes, dbid: int) -> None:
+        """notifyKeyspaceEvent: publish __keyspace@/__keyevent@ messages when enabled by
+        notify-keyspace-events (delivered by the pub/sub module once it is loaded)."""
+        if self.notify_flags and self.keyspace_notifier is not None:
+            self.keyspace_notifier(type_flag, event, key, dbid)
+
+    keyspace_notifier: Callable[[str, bytes, bytes, int], None] | None = None
+
+    # ------------------------------------------------------------ slow log and monitors
+
+    def slowlog_push(self, c: Client, argv: list[bytes], duration: int) -> None:
+        args = []
+        argc = min(len(argv), SLOWLOG_ENTRY_MAX_ARGC)
+        for j in range(argc):
+            if argc != len(argv) and j == argc - 1:
+                args.append(b"... (%d more arguments)" % (len(argv) - argc + 1))
+                break
+            a = argv[j]
+            if len(a) > SLOWLOG_ENTRY_MAX_STRING:
+                a = a[:SLOWLOG_ENTRY_MAX_STRING] + b"... (%d more bytes)" % (len(a) - SLOWLOG_ENTRY_MAX_STRING)
+            args.append(a)
+        self.slowlog.appendleft(
+            SlowlogEntry(self.slowlog_next_id, int(self.clock.seconds()), duration, args, c.addr, c.name or b"")
+        )
+        self.slowlog_next_id += 1
+        while len(self.slowlog) > self.slowlog_max_len:
+            self.slowlog.pop()
+
+    def feed_monitors(self, c: Client, argv: list[bytes]) -> None:
+        """replicationFeedMonitors: ``+<time> [<db> <addr>] "arg" ...`` to each monitor."""
+        from .resp import Raw
+
+        now = self.clock.seconds()
+        addr = c.addr if c.conn is not None else "lua"
+        parts = [b"+%.6f [%d %s]" % (now, c.db.id, addr.encode())]
+        for a in argv:
+            parts.append(b'"' + repr_bytes(a) + b'"')
+        line = Raw(b" ".join(parts) + b"\r\n")
+        for m in self.monitors:
+            if m is not c:
+                m.send(line)
+
+    # ------------------------------------------------------------ cron
+
+    def server_cron(self) -> None:
+        """serverCron: LRU clock, active expiry, client timeouts, metrics; runs ``hz`` times a
+        second on the injected clock."""
+        self.cronloops += 1
+        now = self.clock.seconds()
+        self.lruclock = int(now) & LRU_CLOCK_MAX
+        self.mstime = int(now * 1000)
+        if self.active_expire_enabled and not self.is_replica():
+            self.active_expire_cycle()
+        self._sample_metrics(now)
+        timeout = self.config["timeout"]
+        if timeout:
+            for c in list(self.clients.values()):
+                if (
+                    c.conn is not None
+                    and not c.flags & (CLIENT_MONITOR | CLIENT_PUBSUB)
+                    and c.waiting is None
+                    and now - c.last_interaction > timeout
+                ):
+                    c.kill()
+
+    def active_expire_cycle(self) -> None:
+        hz = max(1, self.config["hz"])
+        budget = (1.0 / hz) * ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC / 100.0
+        start = _timer()
+        deadline = start + budget
+        now = self.mstime
+        for db in self.dbs:
+            if db.expires and not db.active_expire_cycle(now, deadline, _timer):
+                self.stats.expired_time_cap_reached_count += 1
+                break
+        self.stats.expire_cycle_cpu_milliseconds += int((_timer() - start) * 1000)
+
+    def _sample_metrics(self, now: float) -> None:
+        st = self.stats
+        cur = (now, st.total_commands_processed, st.total_net_input_bytes, st.total_net_output_bytes)
+        last = st._last_sample
+        if last is not None and now - last[0] >= 0.1:
+            dt = now - last[0]
+            st.ops_samples.append((cur[1] - last[1]) / dt)
+            st.in_samples.append((cur[2] - last[2]) / dt)
+            st.out_samples.append((cur[3] - last[3]) / dt)
+            st._last_sample = cur
+        elif last is None:
+            st._last_sample = cur
+
+    # ------------------------------------------------------------ misc
+
+    def flushall(self) -> int:
+        n = 0
+        for db in self.dbs:
+            n += db.flush()
+        self.signal_flushed_db(-1)
+        return n
+
+    def used_memory(self) -> int:
+        """Resident set size of this process in bytes (Python has no allocator stats of
+        Redis's kind; RSS is the honest figure)."""
+        try:
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:  # pragma: no cover
+            return 0
+
+    def version(self) -> str:
+        return __version__
+
+
+_timer = time.perf_counter
+
+_PUBSUB_ALLOWED = frozenset(
+    ["ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe", "punsubscribe", "quit", "reset"]
+)
+_MULTI_IMMEDIATE = frozenset(["exec", "discard", "multi", "watch", "quit", "reset"])
+
+
+def repr_bytes(a: bytes) -> bytes:
+    """sdscatrepr: printable bytes as they are, the rest escaped, as MONITOR shows them."""
+    out = bytearray()
+    for ch in a:
+        if ch == 92 or ch == 34:
+            out += b"\\" + bytes([ch])
+        elif ch == 10:
+            out += b"\\n"
+        elif ch == 13:
+            out += b"\\r"
+        elif ch == 9:
+            out += b"\\t"
+        elif ch == 7:
+            out += b"\\a"
+        elif ch == 8:
+            out += b"\\b"
+        elif 32 <= ch < 127:
+            out.append(ch)
+        else:
+            out += b"\\x%02x" % ch
+    return bytes(out)
+
+
+def succeed(value: Any) -> defer.Deferred:
+    return defer.succeed(value)

@@ -1,0 +1,3 @@
+from twisted.application.service import ServiceMaker
+
+redis = ServiceMaker("twistd-redis", "twistd_redis.tap", "A Redis-compatible server", "redis")
