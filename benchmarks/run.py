@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""Throughput, latency and server CPU per request: twistd-redis beside a real redis-server.
+
+    python benchmarks/run.py [--quick] [--tests set,get] [--scenarios c50p1,c50p16,c1p1]
+                             [--repeat N] [--no-json]
+
+Starts both servers (pinned to core 0 with taskset), runs redis-benchmark (pinned to core 1) once
+per test, scenario and server - alternating ours/redis so drift in machine load hits both - and
+prints requests/s, p50/p99 latency, server CPU microseconds per request (utime+stime from
+/proc/PID/stat around each run) and the ours/redis ratios next to the project's targets.
+See benchmarks/README.md for the method and how to read the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _servers import CLK_TCK, REPO, Server, cpu_seconds, free_port, have_taskset, install_signal_exit, pinned  # noqa: E402
+
+ALL_TESTS = ["ping_mbulk", "set", "get", "incr", "mset"]
+
+# name -> (clients, pipeline, requests full, requests --quick)
+SCENARIOS: dict[str, tuple[int, int, int, int]] = {
+    "c50p1": (50, 1, 200_000, 40_000),
+    "c50p16": (50, 16, 1_000_000, 200_000),
+    "c1p1": (1, 1, 100_000, 20_000),
+}
+
+# targets (ours/redis): rps ratio floor per scenario; CPU/request ceiling for SET/GET
+RPS_TARGET = {"c50p1": 0.65, "c50p16": 0.4}
+CPU_TARGET = {"c50p1": 2.5, "c50p16": 2.5}
+CPU_TARGET_TESTS = {"set", "get"}
+
+
+@dataclass
+class Run:
+    server: str
+    scenario: str
+    test: str
+    requests: int
+    ok: bool
+    error: str = ""
+    rps: float = 0.0
+    avg_ms: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    max_ms: float = 0.0
+    wall_s: float = 0.0
+    server_cpu_s: float = 0.0
+    client_cpu_s: float = 0.0
+
+    @property
+    def cpu_us_per_req(self) -> float:
+        return self.server_cpu_s * 1e6 / self.requests if self.requests else 0.0
+
+
+@dataclass
+class Summary:
+    """Median over --repeat runs of one (scenario, test, server)."""
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    cpu_us: float
+    server_busy: float  # fraction of a core the server used during the run
+    client_busy: float  # fraction of a core redis-benchmark used
+    errors: list[str] = field(default_factory=list)
+
+
+def bench_once(srv: Server, scenario: str, test: str, n: int, client_core: int | None,
+               extra: list[str], timeout: float) -> Run:
+    clients, pipeline, _, _ = SCENARIOS[scenario]
+    srv.ensure_running()
+    cmd = pinned(["redis-benchmark", "-h", "127.0.0.1", "-p", str(srv.port), "-c", str(clients),
+                  "-P", str(pipeline), "-n", str(n), "-t", test, "--csv", *extra], client_core)
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu0 = cpu_seconds(srv.pid)
+    t0 = time.perf_counter()
+    try:
+        p = subprocess.run(cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        out, err, rc = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"), p.returncode
+    except subprocess.TimeoutExpired as e:
+        out, err, rc = "", f"redis-benchmark timed out after {timeout}s", -1
+        del e
+    wall = time.perf_counter() - t0
+    cpu1 = cpu_seconds(srv.pid) if srv.alive() else cpu0
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run = Run(server=srv.name, scenario=scenario, test=test, requests=n, ok=False, wall_s=wall,
+              server_cpu_s=cpu1 - cpu0,
+              client_cpu_s=(ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime))
+    rows = [r for r in csv.reader(io.StringIO(out)) if r and r[0] != "test"]
+    problems = [ln.strip() for ln in (out + "\n" + err).splitlines()
+                if ln.strip() and not ln.startswith('"') and "Could not fetch server CONFIG" not in ln]
+    if rc == 0 and rows and not problems:
+        r = rows[0]
+        run.ok = True
+        run.rps, run.avg_ms, run.p50_ms, run.p99_ms, run.max_ms = (
+            float(r[1]), float(r[2]), float(r[4]), float(r[6]), float(r[7]))
+    else:
+        run.error = (problems[0] if problems else f"redis-benchmark rc={rc}, no CSV row")[:200]
+        if not srv.alive():
+            run.error = f"server died ({run.error})"
+    return run
+
+
+def summarize(runs: list[Run]) -> Summary:
+    good = [r for r in runs if r.ok]
+    errors = [r.error for r in runs if not r.ok]
+    if not good:
+        return Summary(0, 0, 0, 0, 0, 0, errors)
+    med = statistics.median
+    return Summary(
+        rps=med(r.rps for r in good), p50_ms=med(r.p50_ms for r in good),
+        p99_ms=med(r.p99_ms for r in good), cpu_us=med(r.cpu_us_per_req for r in good),
+        server_busy=med(r.server_cpu_s / r.wall_s for r in good),
+        client_busy=med(r.client_cpu_s / r.wall_s for r in good), errors=errors)
+
+
+def ratio(a: float, b: float) -> float | None:
+    return a / b if a and b else None
+
+
+def fmt_ratio(x: float | None) -> str:
+    return "   -  " if x is None else f"{x:6.2f}"
+
+
+def verdict(x: float | None, target: float | None, higher_is_better: bool) -> str:
+    if target is None:
+        return ""
+    sign = ">=" if higher_is_better else "<="
+    if x is None:
+        return f"{sign}{target} n/a"
+    ok = x >= target if higher_is_better else x <= target
+    return f"{sign}{target} {'ok' if ok else 'MISS'}"
+
+
+def print_table(scenario: str, n: int, tests: list[str], res: dict[tuple[str, str, str], Summary],
+                names: list[str]) -> None:
+    clients, pipeline, _, _ = SCENARIOS[scenario]
+    print(f"\n=== -c {clients} -P {pipeline}   (-n {n} per test) ===")
+    hdr = (f"{'test':<11}{'server':<7}{'req/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}"
+           f"{'srv core':>9}{'cli core':>9}")
+    print(hdr)
+    print("-" * len(hdr))
+    for test in tests:
+        for name in names:
+            s = res[(scenario, test, name)]
+            if s.rps:
+                print(f"{test:<11}{name:<7}{s.rps:>11,.0f}{s.p50_ms:>9.3f}{s.p99_ms:>9.3f}"
+                      f"{s.cpu_us:>12.2f}{s.server_busy:>8.0%}{s.client_busy:>9.0%}")
+            else:
+                err = s.errors[0] if s.errors else "?"
+                print(f"{test:<11}{name:<7}  FAILED: {err[:80]}{'...' if len(err) > 80 else ''}")
+        if len(names) == 2:
+            ours, red = res[(scenario, test, "ours")], res[(scenario, test, "redis")]
+            rr, cr = ratio(ours.rps, red.rps), ratio(ours.cpu_us, red.cpu_us)
+            rps_v = verdict(rr, RPS_TARGET.get(scenario), True)
+            cpu_v = verdict(cr, CPU_TARGET.get(scenario) if test in CPU_TARGET_TESTS else None, False)
+            print(f"{'':<11}{'ratio':<7}  rps ours/redis {fmt_ratio(rr)} {rps_v:<14}"
+                  f"  CPU/req ours/redis {fmt_ratio(cr)} {cpu_v}")
+        print()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="fewer requests (about 5x less); noisier")
+    ap.add_argument("--tests", default=",".join(ALL_TESTS),
+                    help=f"comma-separated redis-benchmark -t names (default {','.join(ALL_TESTS)})")
+    ap.add_argument("--scenarios", default=",".join(SCENARIOS),
+                    help=f"comma-separated subset of {','.join(SCENARIOS)}")
+    ap.add_argument("--servers", default="ours,redis", help="ours,redis (or just one of them)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per cell; the table shows medians")
+    ap.add_argument("--scale", type=float, default=1.0, help="multiply every -n by this")
+    ap.add_argument("--server-core", type=int, default=0)
+    ap.add_argument("--client-core", type=int, default=1)
+    ap.add_argument("--no-taskset", action="store_true", help="do not pin processes to cores")
+    ap.add_argument("--python", default=sys.executable, help="interpreter for twistd-redis")
+    ap.add_argument("--ours-src", default=None, metavar="DIR",
+                    help="checkout to run twistd-redis from (default: this repo), e.g. a `git archive` snapshot")
+    ap.add_argument("--timeout", type=float, default=300.0, help="seconds per redis-benchmark run")
+    ap.add_argument("--json", default=None, metavar="PATH",
+                    help="where to write results (default benchmarks/results/run-<time>.json)")
+    ap.add_argument("--no-json", action="store_true", help="do not write a JSON file")
+    ap.add_argument("--extra", default="", help="extra redis-benchmark args, e.g. '-r 100000 -d 16'")
+    args = ap.parse_args(argv)
+
+    tests = [t.strip().lower() for t in args.tests.split(",") if t.strip()]
+    scenarios = [s.strip().lower() for s in args.scenarios.split(",") if s.strip()]
+    names = [s.strip() for s in args.servers.split(",") if s.strip()]
+    for s in scenarios:
+        if s not in SCENARIOS:
+            ap.error(f"unknown scenario {s!r}; choose from {', '.join(SCENARIOS)}")
+    for nm in names:
+        if nm not in ("ours", "redis"):
+            ap.error(f"unknown server {nm!r}")
+    for tool in ("redis-benchmark", "redis-server"):
+        if shutil.which(tool) is None:
+            ap.error(f"{tool} not found on PATH")
+    pin = not args.no_taskset and have_taskset((args.server_core, args.client_core))
+    if not pin and not args.no_taskset:
+        print("note: taskset unavailable or too few cores; running unpinned", file=sys.stderr)
+    srv_core = args.server_core if pin else None
+    cli_core = args.client_core if pin else None
+    extra = args.extra.split()
+
+    install_signal_exit()
+    servers: dict[str, Server] = {}
+    all_runs: list[Run] = []
+    res: dict[tuple[str, str, str], Summary] = {}
+    load0 = os.getloadavg()
+    started = time.strftime("%Y-%m-%dT%H:%M:%S")
+    try:
+        for nm in names:
+            servers[nm] = Server(nm, nm, free_port(), srv_core, args.python, args.ours_src)
+            try:
+                servers[nm].start()
+            except RuntimeError as e:
+                print(f"error: {e}", file=sys.stderr)
+                return 2
+        versions = {nm: s.version() for nm, s in servers.items()}
+        for s in servers.values():  # warm-up: first connections, imports, allocator growth
+            bench_once(s, "c50p1", "ping_mbulk", 20_000, cli_core, [], args.timeout)
+        print(f"twistd-redis vs redis-server {versions.get('redis', '')}; "
+              f"pinning: {'server core %d, client core %d' % (args.server_core, args.client_core) if pin else 'none'}; "
+              f"{os.cpu_count()} CPUs; loadavg {load0[0]:.2f}; CLK_TCK {CLK_TCK}")
+        print("ports: " + ", ".join(f"{nm}={s.port} (pid {s.pid})" for nm, s in servers.items()))
+        for scenario in scenarios:
+            c, p, n_full, n_quick = SCENARIOS[scenario]
+            n = max(1000, int((n_quick if args.quick else n_full) * args.scale))
+            for test in tests:
+                cell: dict[str, list[Run]] = {nm: [] for nm in names}
+                for i in range(args.repeat):
+                    # alternate the order each repeat so neither server always runs "second"
+                    for nm in (names if i % 2 == 0 else names[::-1]):
+                        r = bench_once(servers[nm], scenario, test, n, cli_core, extra, args.timeout)
+                        cell[nm].append(r)
+                        all_runs.append(r)
+                        ticks = round(r.server_cpu_s * CLK_TCK)
+                        coarse = f"  (only {ticks} clock ticks: CPU/req +-{100 / max(ticks, 1):.0f}%)" if ticks < 100 else ""
+                        status = (f"{r.rps:>11,.0f} rps  {r.cpu_us_per_req:6.2f} us/req{coarse}" if r.ok
+                                  else f"FAILED: {r.error}")
+                        print(f"  [{scenario} {test:<10} {nm:<5} #{i + 1}] {status}", flush=True)
+                for nm in names:
+                    res[(scenario, test, nm)] = summarize(cell[nm])
+            print_table(scenario, n, tests, res, names)
+    finally:
+        for s in servers.values():
+            s.stop()
+    load1 = os.getloadavg()
+    print(f"loadavg before {load0[0]:.2f}, after {load1[0]:.2f} "
+          f"(other work on the {os.cpu_count()} cores makes numbers noisy)")
+    restarts = {nm: s.restarts for nm, s in servers.items() if s.restarts}
+    if restarts:
+        print(f"server restarts after crashes: {restarts}")
+
+    if not args.no_json:
+        path = Path(args.json) if args.json else (
+            REPO / "benchmarks" / "results" / f"run-{time.strftime('%Y%m%d-%H%M%S')}.json")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        doc = {
+            "started": started, "argv": sys.argv, "quick": args.quick, "pinned": pin,
+            "server_core": srv_core, "client_core": cli_core, "cpus": os.cpu_count(),
+            "loadavg_before": load0, "loadavg_after": load1, "python": args.python,
+            "platform": platform.platform(), "versions": versions, "restarts": restarts,
+            "summary": [
+                {"scenario": sc, "test": t, "server": nm, **asdict(s)} for (sc, t, nm), s in res.items()
+            ],
+            "ratios": [
+                {"scenario": sc, "test": t,
+                 "rps_ratio": ratio(res[(sc, t, "ours")].rps, res[(sc, t, "redis")].rps),
+                 "cpu_ratio": ratio(res[(sc, t, "ours")].cpu_us, res[(sc, t, "redis")].cpu_us),
+                 "rps_target": RPS_TARGET.get(sc),
+                 "cpu_target": CPU_TARGET.get(sc) if t in CPU_TARGET_TESTS else None}
+                for (sc, t, nm) in res if nm == "ours" and (sc, t, "redis") in res
+            ],
+            "runs": [{**asdict(r), "cpu_us_per_req": r.cpu_us_per_req} for r in all_runs],
+        }
+        path.write_text(json.dumps(doc, indent=1))
+        print(f"wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
