@@ -1,3 +1,3 @@
 """Command modules. Importing this package registers every command in ``table.REGISTRY``."""
 
-from . import connection, keys, server, strings  # noqa: F401
+from . import connection, introspection, keys, server, strings  # noqa: F401
