@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 from ..client import Client
 from ..errors import RedisError, syntax_error
+from ..glob import stringmatchlen
 from ..resp import RespSet, SimpleString
 from . import table
 from .args import parse_int
@@ -464,82 +465,6 @@ def _getkeys(argv: list[bytes], with_flags: bool) -> Any:
     return getkeys_reply(spec, cmd_argv, with_flags)
 
 
-# ---------------------------------------------------------------- glob (stringmatchlen, nocase)
-
-
-def _match(pattern: bytes, string: bytes) -> bool:
-    """Redis's stringmatchlen with nocase=1 (COMMAND LIST FILTERBY PATTERN)."""
-    return _match_impl(pattern.lower(), 0, string.lower(), 0, [False])
-
-
-def _match_impl(p: bytes, pi: int, s: bytes, si: int, skip_longer: list[bool]) -> bool:
-    plen, slen = len(p), len(s)
-
-    def at(i: int) -> int:  # C strings end in NUL
-        return p[i] if i < plen else 0
-
-    while pi < plen and si < slen:
-        c = p[pi]
-        if c == 42:  # '*'
-            while at(pi + 1) == 42:
-                pi += 1
-            if plen - pi == 1:
-                return True
-            while si < slen:
-                if _match_impl(p, pi + 1, s, si, skip_longer):
-                    return True
-                if skip_longer[0]:
-                    return False
-                si += 1
-            skip_longer[0] = True
-            return False
-        if c == 63:  # '?'
-            si += 1
-        elif c == 91:  # '['
-            pi += 1
-            negate = at(pi) == 94
-            if negate:
-                pi += 1
-            matched = False
-            while True:
-                if at(pi) == 92 and plen - pi >= 2:
-                    pi += 1
-                    if p[pi] == s[si]:
-                        matched = True
-                elif at(pi) == 93:
-                    break
-                elif pi >= plen:
-                    pi -= 1
-                    break
-                elif plen - pi >= 3 and p[pi + 1] == 45:
-                    lo, hi = p[pi], p[pi + 2]
-                    if lo > hi:
-                        lo, hi = hi, lo
-                    pi += 2
-                    if lo <= s[si] <= hi:
-                        matched = True
-                elif p[pi] == s[si]:
-                    matched = True
-                pi += 1
-            if negate:
-                matched = not matched
-            if not matched:
-                return False
-            si += 1
-        else:
-            if c == 92 and plen - pi >= 2:
-                pi += 1
-            if p[pi] != s[si]:
-                return False
-            si += 1
-        pi += 1
-        if si == slen:
-            while at(pi) == 42:
-                pi += 1
-            break
-    return pi == plen and si == slen
-
-
 # ---------------------------------------------------------------- the commands
 
 COMMAND_HELP = [
@@ -640,8 +565,7 @@ def command_list_command(c: Client, argv: list[bytes]):
             return []
         tag = "@" + cat
         return [s.fullname.encode() for s in specs if tag in meta().get(s.fullname, {}).get("acl", [])]
-    pat = arg.lower()
-    return [s.fullname.encode() for s in specs if _match(pat, s.fullname.encode())]
+    return [s.fullname.encode() for s in specs if stringmatchlen(arg, s.fullname.encode(), nocase=True)]
 
 
 @command("command|getkeys", arity=-4, flags=LOADING | STALE, group="server")
