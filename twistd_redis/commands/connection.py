@@ -1,9 +1,12 @@
-"""Connection commands: PING, ECHO, QUIT, SELECT, HELLO, AUTH, RESET (CLIENT is in client.py)."""
+"""Connection commands: PING, ECHO, QUIT, SELECT, HELLO, AUTH, RESET (CLIENT is in client_cmd.py).
+
+AUTH knows one user, ``default``: with no ``requirepass`` it has no password (any password is
+accepted for it), otherwise its password is ``requirepass``."""
 
 from __future__ import annotations
 
 from .. import REDIS_VERSION
-from ..client import CLIENT_CLOSE_AFTER_REPLY, CLIENT_PUBSUB, REPLY_ON, Client
+from ..client import CLIENT_CLOSE_AFTER_REPLY, CLIENT_PUBSUB, Client
 from ..errors import RedisError, err
 from ..resp import OK, PONG, SimpleString
 from .args import parse_int
@@ -22,7 +25,7 @@ def ping_command(c: Client, argv: list[bytes]):
     return argv[1] if len(argv) == 2 else PONG
 
 
-@command("echo", arity=2, flags=FAST, group="connection")
+@command("echo", arity=2, flags=LOADING | STALE | FAST, group="connection")
 def echo_command(c: Client, argv: list[bytes]):
     """ECHO message"""
     return argv[1]
@@ -112,7 +115,7 @@ def hello_command(c: Client, argv: list[bytes]):
     if not c.authenticated:
         raise RedisError(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-            "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+            "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
             "select the RESP protocol version at the same time"
         )
     if setname is not None:
