@@ -267,7 +267,7 @@ def test_setnx_setex_psetex(server, conn):
 def test_getset(server, conn):
     assert conn.call("GETSET", "k", "v") is None
     assert conn.call("GETSET", "k", "w") == b"v"
-    conn.call("EXPIRE", "k", "100") if "expire" in REGISTRY else db0(server).set_expire(b"k", NOW_MS + 100_000)
+    db0(server).set_expire(b"k", NOW_MS + 100_000)
     assert conn.call("GETSET", "k", "x") == b"w"
     assert ttl_ms(server, b"k") == -1  # GETSET drops the TTL
     plant_list(server)
@@ -633,7 +633,10 @@ def test_lcs_idx_exact_bytes(conn):
     withlen = (
         b"*2\r\n*3\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n:4\r\n*3\r\n*2\r\n:2\r\n:3\r\n*2\r\n:0\r\n:1\r\n:2\r\n"
     )
-    assert conn.raw(b"LCS key1 key2 IDX WITHMATCHLEN\r\n") == b"*4\r\n$7\r\nmatches\r\n" + withlen + b"$3\r\nlen\r\n:6\r\n"
+    assert (
+        conn.raw(b"LCS key1 key2 IDX WITHMATCHLEN\r\n")
+        == b"*4\r\n$7\r\nmatches\r\n" + withlen + b"$3\r\nlen\r\n:6\r\n"
+    )
     mml = b"*1\r\n*3\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n:4\r\n"
     assert (
         conn.raw(b"LCS key1 key2 IDX MINMATCHLEN 4 WITHMATCHLEN\r\n")
@@ -647,7 +650,8 @@ def test_lcs_idx_exact_bytes(conn):
 
 def test_lcs_errors(server, conn):
     conn.call("SET", "a", "abc")
-    assert err(conn.call("LCS", "a", "a", "LEN", "IDX")) == "ERR If you want both the length and indexes, please just use IDX."
+    both = "ERR If you want both the length and indexes, please just use IDX."
+    assert err(conn.call("LCS", "a", "a", "LEN", "IDX")) == both
     assert err(conn.call("LCS", "a", "a", "foo")) == SYNTAX
     assert err(conn.call("LCS", "a", "a", "MINMATCHLEN")) == SYNTAX
     assert err(conn.call("LCS", "a", "a", "MINMATCHLEN", "abc")) == NOT_INT

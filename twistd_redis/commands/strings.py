@@ -12,11 +12,21 @@ GET, and INCRBYFLOAT becomes ``SET key value KEEPTTL``.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 from .. import longdouble
 from ..client import CLIENT_MASTER, Client
-from ..errors import INVALID_EXPIRE, NOT_FLOAT, OVERFLOW, RedisError, WrongTypeError, not_integer, syntax_error, wrong_arity
+from ..errors import (
+    INVALID_EXPIRE,
+    NOT_FLOAT,
+    OVERFLOW,
+    RedisError,
+    WrongTypeError,
+    not_integer,
+    syntax_error,
+    wrong_arity,
+)
 from ..resp import OK
 from .args import LLONG_MAX, LLONG_MIN, parse_int
 from .table import DENYOOM, FAST, READONLY, WRITE, command
@@ -477,7 +487,7 @@ def incrbyfloat_command(c: Client, argv: list[bytes]):
     db = c.db
     v = db.lookup_write(key)
     if v is None:
-        value: Any = longdouble.Fraction(0)
+        value: Any = Fraction(0)
     else:
         t = type(v)
         if t is not bytes and t is not bytearray:
