@@ -1,0 +1,197 @@
+"""Send the same input to a real redis-server and to twistd-redis and compare the reply bytes.
+
+A script is a list of steps:
+
+* a tuple of arguments: a command; its reply bytes must be identical;
+* ``Sleep(seconds)``: wait (for expiry);
+* ``Approx(args, tol)``: integer replies within ``tol`` (TTL/PTTL where timing can differ);
+* ``Unordered(args)``: array replies compared as sorted elements (KEYS; hash order differs);
+* ``Pairs(args)``: map/flat-map replies compared as a set of pairs (CONFIG GET with a glob);
+* ``Skip(args)``: sent to both, reply not compared (state setup whose reply must differ).
+
+HELLO replies are compared with the client ``id`` masked: ids count connections per server.
+Every mismatch in a script is collected and reported together, with the command that caused it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from tests.helpers_proc import RawConn, encode_command, reply_end
+
+
+@dataclass
+class Sleep:
+    seconds: float
+
+
+@dataclass
+class Approx:
+    args: tuple
+    tol: int = 100
+
+
+@dataclass
+class Unordered:
+    args: tuple
+
+
+@dataclass
+class Pairs:
+    args: tuple
+
+
+@dataclass
+class Skip:
+    args: tuple
+
+
+_HELLO_ID = re.compile(rb"(\$2\r\nid\r\n):\d+\r\n")
+
+
+def mask_ids(reply: bytes) -> bytes:
+    return _HELLO_ID.sub(rb"\1:<id>\r\n", reply)
+
+
+def elements(reply: bytes) -> list[bytes]:
+    """The top-level elements of an aggregate reply, as raw bytes (a map gives keys and values)."""
+    head = reply.index(b"\r\n")
+    n = int(reply[1:head])
+    if reply[:1] in (b"%", b"|"):
+        n *= 2
+    out, pos = [], head + 2
+    for _ in range(max(n, 0)):
+        end = reply_end(reply, pos)
+        assert end is not None
+        out.append(reply[pos:end])
+        pos = end
+    return out
+
+
+def _int(reply: bytes) -> int | None:
+    return int(reply[1:-2]) if reply[:1] == b":" else None
+
+
+def show(args: Iterable[Any]) -> str:
+    return " ".join(a.decode("latin-1") if isinstance(a, bytes) else str(a) for a in args)[:200]
+
+
+class Differ:
+    def __init__(self, real_port: int, our_port: int) -> None:
+        self.real_port = real_port
+        self.our_port = our_port
+
+    # ------------------------------------------------------------------ connections
+
+    def pair(self, resp: int = 2) -> tuple[RawConn, RawConn]:
+        """Fresh connections to (real, ours); after HELLO 3 when ``resp == 3``."""
+        real, ours = RawConn(self.real_port), RawConn(self.our_port)
+        if resp == 3:
+            a, b = real.call("HELLO", "3"), ours.call("HELLO", "3")
+            assert mask_ids(a) == mask_ids(b), f"HELLO 3 differs:\n real: {a!r}\n ours: {b!r}"
+        return real, ours
+
+    def flushall(self) -> None:
+        for port in (self.real_port, self.our_port):
+            with RawConn(port) as c:
+                c.call("SELECT", "0")
+                reply = c.call("FLUSHALL")
+                assert reply == b"+OK\r\n", f"FLUSHALL on port {port} answered {reply!r}"
+
+    # ------------------------------------------------------------------ scripts
+
+    def check(self, script: list, resp: tuple[int, ...] = (2, 3)) -> None:
+        """Run ``script`` on fresh, flushed servers, once per protocol version; assert no mismatch."""
+        problems: list[str] = []
+        for version in resp:
+            self.flushall()
+            real, ours = self.pair(version)
+            try:
+                problems += [f"[RESP{version}] {p}" for p in self._run(script, real, ours)]
+            finally:
+                real.close()
+                ours.close()
+        if problems:
+            raise AssertionError(f"{len(problems)} mismatch(es) against redis-server:\n" + "\n".join(problems))
+
+    def _run(self, script: list, real: RawConn, ours: RawConn) -> list[str]:
+        problems = []
+        for step in script:
+            if isinstance(step, Sleep):
+                time.sleep(step.seconds)
+                continue
+            args = step if isinstance(step, tuple) else step.args
+            payload = encode_command(*args)
+            real.send(payload)
+            a = real.read_reply()
+            ours.send(payload)
+            try:
+                b = ours.read_reply()
+            except (ConnectionError, OSError) as e:
+                problems.append(f"{show(args)}\n    real: {a!r}\n    ours: connection lost ({e})")
+                break
+            problem = compare(step, args, a, b)
+            if problem:
+                problems.append(f"{show(args)}\n    real: {a!r}\n    ours: {b!r}{problem}")
+        return problems
+
+    # ------------------------------------------------------------------ raw bytes
+
+    def raw(self, payload: bytes | list[bytes], replies: int | None = None, resp: int = 2,
+            pause: float = 0.0, flush: bool = True) -> None:
+        """Send raw bytes (a list is sent piece by piece, ``pause`` apart) to both servers.
+
+        With ``replies=None`` read until the server closes the connection (protocol errors) and
+        require both to close; otherwise read that many replies and require both still to answer
+        PING afterwards."""
+        if flush:
+            self.flushall()
+        real, ours = self.pair(resp)
+        pieces = [payload] if isinstance(payload, bytes) else payload
+        try:
+            outs = []
+            for conn in (real, ours):
+                for piece in pieces:
+                    conn.send(piece)
+                    if pause:
+                        time.sleep(pause)
+                if replies is None:
+                    data, closed = conn.read_until_close(timeout=3)
+                    outs.append((data, "closed" if closed else "still open"))
+                else:
+                    try:
+                        got = b"".join(conn.read_replies(replies))
+                        after = conn.call("PING")
+                    except (ConnectionError, OSError) as e:
+                        got, after = conn.buf, f"connection lost: {e}".encode()
+                    outs.append((got, after))
+            assert outs[0] == outs[1], f"raw {pieces!r}:\n    real: {outs[0]!r}\n    ours: {outs[1]!r}"
+        finally:
+            real.close()
+            ours.close()
+
+
+def compare(step: Any, args: tuple, a: bytes, b: bytes) -> str | None:
+    """None when replies ``a`` (real) and ``b`` (ours) agree under the step's rule, else a note."""
+    if isinstance(step, Skip):
+        return None
+    if isinstance(step, Approx):
+        x, y = _int(a), _int(b)
+        if x is None or y is None:
+            return None if a == b else ""
+        return None if abs(x - y) <= step.tol else f"  (tolerance {step.tol})"
+    if isinstance(step, (Unordered, Pairs)):
+        if a[:1] != b[:1] or a[:1] not in (b"*", b"%", b"~"):
+            return None if a == b else ""
+        ea, eb = elements(a), elements(b)
+        if isinstance(step, Pairs):
+            ea, eb = list(zip(ea[::2], ea[1::2])), list(zip(eb[::2], eb[1::2]))
+        return None if sorted(ea) == sorted(eb) else "  (compared unordered)"
+    name = args[0].decode() if isinstance(args[0], bytes) else str(args[0])
+    if name.lower() == "hello":
+        a, b = mask_ids(a), mask_ids(b)
+    return None if a == b else ""
+
