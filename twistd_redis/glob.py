@@ -21,7 +21,7 @@ Fast paths: a pattern of stars only matches every non-empty string; a pattern wi
 
 from __future__ import annotations
 
-__all__ = ["stringmatch", "stringmatchlen"]
+__all__ = ["compile_matcher", "stringmatch", "stringmatchlen"]
 
 _STAR, _QMARK, _LBRACKET, _RBRACKET, _BSLASH, _CARET, _DASH = 42, 63, 91, 93, 92, 94, 45
 _SPECIALS = (b"*", b"?", b"[", b"\\")
