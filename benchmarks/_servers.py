@@ -79,6 +79,17 @@ def send_command(port: int, *args: bytes, timeout: float = 5.0) -> bytes:
         return buf
 
 
+def _die_with_parent() -> None:
+    """preexec_fn: ask Linux to SIGTERM the server if the bench script itself is SIGKILLed
+    (PR_SET_PDEATHSIG survives the exec of taskset and of the server)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+    except Exception:
+        pass
+
+
 class Server:
     """One server subprocess in its own session/process group; stop() kills the whole group."""
 
@@ -118,7 +129,7 @@ class Server:
         # never a PIPE: a server blocked on a full stdout pipe would skew (or hang) the bench
         self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, cwd=self.workdir,
-                                     start_new_session=True,
+                                     start_new_session=True, preexec_fn=_die_with_parent,
                                      env={**os.environ, "PYTHONPATH": self.src}
                                      if self.kind == "ours" else None)
         log.close()
