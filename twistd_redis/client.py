@@ -26,8 +26,18 @@ CLIENT_READONLY = 1 << 17  # r
 CLIENT_NO_EVICT = 1 << 43  # e
 CLIENT_UNIX_SOCKET = 1 << 11  # U
 CLIENT_TRACKING = 1 << 31  # t
+# Internal bits, not shown by CLIENT LIST. Every special state is a flag so that the command path
+# tests one attribute (``if c.flags:``) before taking the slow road.
+CLIENT_NEEDS_AUTH = 1 << 50
+CLIENT_REPLY_OFF = 1 << 51
+CLIENT_REPLY_SKIP_NEXT = 1 << 52
+CLIENT_REPLY_SKIP = 1 << 53
+CLIENT_REPLY_MASK = CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT | CLIENT_REPLY_SKIP
+# Flags the protocol must look at after a reply: reply modes and close-after-reply.
+CLIENT_AFTER_REPLY_MASK = CLIENT_REPLY_MASK | CLIENT_CLOSE_AFTER_REPLY
 
 REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3
+_REPLY_FLAGS = {REPLY_ON: 0, REPLY_OFF: CLIENT_REPLY_OFF, REPLY_SKIP_NEXT: CLIENT_REPLY_SKIP_NEXT, REPLY_SKIP: CLIENT_REPLY_SKIP}
 
 
 class Client:
@@ -42,13 +52,11 @@ class Client:
         "name",
         "resp",
         "encode",
-        "authenticated",
         "flags",
         "ctime",
         "last_interaction",
         "lib_name",
         "lib_ver",
-        "reply_mode",
         "addr",
         "laddr",
         "last_cmd",
@@ -71,13 +79,11 @@ class Client:
         self.name: bytes | None = None
         self.resp = 2
         self.encode: Callable[[Any], bytes] = encode2
-        self.authenticated = not state.requirepass
-        self.flags = 0
+        self.flags = CLIENT_NEEDS_AUTH if state.requirepass else 0
         self.ctime = state.clock.seconds()
         self.last_interaction = self.ctime
         self.lib_name: bytes | None = None
         self.lib_ver: bytes | None = None
-        self.reply_mode = REPLY_ON
         self.addr = addr
         self.laddr = laddr
         self.last_cmd = "NULL"
@@ -89,6 +95,34 @@ class Client:
         self.pubsub_shard_channels: set[bytes] = set()
         self.waiting: Any = None  # the Deferred this client is blocked on
         self.argv_len_sum = 0
+
+    # ------------------------------------------------------------ flag-backed state
+
+    @property
+    def authenticated(self) -> bool:
+        return not self.flags & CLIENT_NEEDS_AUTH
+
+    @authenticated.setter
+    def authenticated(self, value: bool) -> None:
+        if value:
+            self.flags &= ~CLIENT_NEEDS_AUTH
+        else:
+            self.flags |= CLIENT_NEEDS_AUTH
+
+    @property
+    def reply_mode(self) -> int:
+        f = self.flags
+        if f & CLIENT_REPLY_OFF:
+            return REPLY_OFF
+        if f & CLIENT_REPLY_SKIP_NEXT:
+            return REPLY_SKIP_NEXT
+        if f & CLIENT_REPLY_SKIP:
+            return REPLY_SKIP
+        return REPLY_ON
+
+    @reply_mode.setter
+    def reply_mode(self, mode: int) -> None:
+        self.flags = (self.flags & ~CLIENT_REPLY_MASK) | _REPLY_FLAGS[mode]
 
     # ------------------------------------------------------------ protocol version
 
@@ -120,7 +154,9 @@ class Client:
     def flag_letters(self) -> str:
         f = self.flags
         s = ""
-        if f & CLIENT_SLAVE:
+        if f & CLIENT_MONITOR:  # Redis marks monitors as replicas and shows O in S's place
+            s += "O"
+        elif f & CLIENT_SLAVE:
             s += "S"
         if f & CLIENT_MASTER:
             s += "M"
@@ -128,7 +164,7 @@ class Client:
             s += "P"
         if f & CLIENT_MULTI:
             s += "x"
-        if f & CLIENT_BLOCKED:
+        if f & CLIENT_BLOCKED or self.waiting is not None:
             s += "b"
         if f & CLIENT_TRACKING:
             s += "t"
@@ -144,8 +180,6 @@ class Client:
             s += "r"
         if f & CLIENT_NO_EVICT:
             s += "e"
-        if f & CLIENT_MONITOR:
-            s += "O"
         return s or "N"
 
     def info_line(self) -> str:
@@ -167,7 +201,9 @@ class Client:
             f"multi={multi} qbuf={qbuf} qbuf-free={max(0, 32768 - qbuf) if qbuf else 0} "
             f"argv-mem={self.argv_len_sum} multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 "
             f"omem={omem} tot-mem={omem + qbuf + 1024 + self.argv_len_sum} events={events} "
-            f"cmd={self.last_cmd} user={self.user} redir=-1 resp={self.resp}"
+            f"cmd={self.last_cmd} user={self.user} redir=-1 resp={self.resp} "
+            f"lib-name={(self.lib_name or b'').decode('utf-8', 'replace')} "
+            f"lib-ver={(self.lib_ver or b'').decode('utf-8', 'replace')}"
         )
 
     def __repr__(self) -> str:

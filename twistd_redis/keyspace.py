@@ -4,7 +4,13 @@ lazy expiry on access and the active expiry cycle run from the server cron.
 Values are stored bare to keep a key cheap: ``bytes`` for a string (``bytearray`` once APPEND or
 SETRANGE made it a mutable "raw" string, as in Redis), other types as their own classes.
 ``expires`` maps a key to its absolute expiry in unix milliseconds, as Redis's expires dict.
-Access times (for OBJECT IDLETIME) live in ``access`` with the LRU clock's shared int object.
+
+Access times (OBJECT IDLETIME) live in ``access``: key -> the LRU clock (seconds, 24 bits, one
+shared int object per second). A dict entry per key would cost ~80 bytes/key, more than the key
+and value themselves, so ``access`` is bounded: past ``access_cap`` entries the cron drops the
+older half and remembers in ``access_floor`` the newest access time it dropped. A key with no
+entry was last touched at or before that floor, so its idle time is reported as at least
+``now - access_floor`` (exact for every key touched since). Redis keeps 24 bits in each object.
 """
 
 from __future__ import annotations
@@ -19,10 +25,25 @@ if TYPE_CHECKING:  # pragma: no cover
 ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP = 20
 ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE = 10  # percent
 ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC = 25  # percent of the cron period
+LRU_CLOCK_MAX = (1 << 24) - 1
 
 
 class Database:
-    __slots__ = ("id", "data", "expires", "access", "state", "_scan_keys", "_scan_pos", "avg_ttl")
+    __slots__ = (
+        "id",
+        "data",
+        "expires",
+        "access",
+        "access_floor",
+        "access_cap",
+        "lruclock",
+        "hits",
+        "misses",
+        "state",
+        "_scan_keys",
+        "_scan_pos",
+        "avg_ttl",
+    )
 
     def __init__(self, state: "ServerState", id: int) -> None:
         self.id = id
@@ -30,6 +51,11 @@ class Database:
         self.data: dict[bytes, Any] = {}
         self.expires: dict[bytes, int] = {}
         self.access: dict[bytes, int] = {}
+        self.lruclock = state.lruclock
+        self.access_floor = state.lruclock
+        self.access_cap = 65536
+        self.hits = 0
+        self.misses = 0
         self._scan_keys: list[bytes] = []
         self._scan_pos = 0
         self.avg_ttl = 0
@@ -44,14 +70,14 @@ class Database:
         keyspace hits and misses and refreshes the key's access time."""
         expires = self.expires
         if expires and key in expires and self.expire_if_needed(key):
-            self.state.stats.keyspace_misses += 1
+            self.misses += 1
             return None
         v = self.data.get(key)
         if v is None:
-            self.state.stats.keyspace_misses += 1
+            self.misses += 1
         else:
-            self.state.stats.keyspace_hits += 1
-            self.access[key] = self.state.lruclock
+            self.hits += 1
+            self.access[key] = self.lruclock
         return v
 
     def lookup_write(self, key: bytes) -> Any:
@@ -61,7 +87,7 @@ class Database:
             self.expire_if_needed(key)
         v = self.data.get(key)
         if v is not None:
-            self.access[key] = self.state.lruclock
+            self.access[key] = self.lruclock
         return v
 
     def peek(self, key: bytes) -> Any:
@@ -80,16 +106,18 @@ class Database:
         """setKey: store ``value`` under ``key``, dropping its TTL unless ``keepttl``, and signal
         the modification (WATCH, blocked clients). The caller bumps dirty and notifies."""
         self.data[key] = value
-        self.access[key] = self.state.lruclock
+        self.access[key] = self.lruclock
         if not keepttl and self.expires:
             self.expires.pop(key, None)
-        self.state.signal_modified_key(self, key)
+        if self.state.watched_keys:
+            self.state.signal_modified_key(self, key)
 
     def add(self, key: bytes, value: Any) -> None:
         """dbAdd: the key must not exist."""
         self.data[key] = value
-        self.access[key] = self.state.lruclock
-        self.state.signal_modified_key(self, key)
+        self.access[key] = self.lruclock
+        if self.state.watched_keys:
+            self.state.signal_modified_key(self, key)
 
     def delete(self, key: bytes) -> bool:
         """dbDelete: remove key, value and TTL; True if it existed. Does not signal."""
@@ -99,6 +127,26 @@ class Database:
         if self.expires:
             self.expires.pop(key, None)
         return True
+
+    def idle_seconds(self, key: bytes) -> int:
+        """Seconds since the key was last accessed (estimateObjectIdleTime), see the module
+        docstring for keys older than the tracked window."""
+        lru = self.access.get(key, self.access_floor)
+        now = self.lruclock
+        if now >= lru:
+            return now - lru
+        return (LRU_CLOCK_MAX - lru) + now  # the 24-bit clock wrapped
+
+    def prune_access(self) -> None:
+        """Drop the older half of the tracked access times (run by the cron)."""
+        times = sorted(set(self.access.values()))
+        cut = times[len(times) // 2] if len(times) > 1 else times[0]
+        if cut == self.lruclock and len(times) > 1:
+            cut = times[-2]
+        old = [k for k, t in self.access.items() if t <= cut]
+        for k in old:
+            del self.access[k]
+        self.access_floor = cut
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
         self.expires[key] = when_ms
@@ -129,7 +177,7 @@ class Database:
         if when is None:
             return False
         state = self.state
-        if when > state.mstime:
+        if when >= state.mstime:  # keyIsExpired: expired once now > when
             return False
         if state.is_replica() and not state.loading:
             return True
@@ -162,7 +210,7 @@ class Database:
                 if when is None:
                     continue
                 sampled += 1
-                if when <= now_ms:
+                if when < now_ms:  # activeExpireCycleTryExpire: now > when
                     self._expire_key(key)
                     expired += 1
                 else:

@@ -16,7 +16,15 @@ from twisted.internet import defer
 from twisted.internet.protocol import Factory, Protocol
 from twisted.python.failure import Failure
 
-from .client import CLIENT_CLOSE_AFTER_REPLY, REPLY_OFF, REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT, Client
+from .client import (
+    CLIENT_AFTER_REPLY_MASK,
+    CLIENT_CLOSE_AFTER_REPLY,
+    CLIENT_NEEDS_AUTH,
+    CLIENT_REPLY_OFF,
+    CLIENT_REPLY_SKIP,
+    CLIENT_REPLY_SKIP_NEXT,
+    Client,
+)
 from .errors import ProtocolError, RedisError
 from .resp import FastParser, RequestParser
 
@@ -71,7 +79,6 @@ class RedisProtocol(Protocol):
             return
         self.client = state.connect(self, addr, laddr)
         self.parser.max_bulk_len = state.proto_max_bulk_len
-        self.parser.unauth = not self.client.authenticated
 
     def connectionLost(self, reason: Failure = None) -> None:  # type: ignore[assignment]
         self.closing = True
@@ -85,7 +92,9 @@ class RedisProtocol(Protocol):
         state.stats.total_net_input_bytes += len(data)
         state.stats.total_reads_processed += 1
         client = self.client
-        client.last_interaction = state.clock.seconds()
+        now = state.clock.seconds()
+        client.last_interaction = now
+        state.mstime = int(now * 1000)
         if self.closing:
             return
         if client.waiting is not None:
@@ -96,33 +105,36 @@ class RedisProtocol(Protocol):
         self.in_loop = True
         try:
             parser = self.parser
-            if parser.multibulklen == 0 and parser.pos >= len(parser.buf) and not self.pending:
+            if (
+                parser.multibulklen == 0
+                and parser.pos >= len(parser.buf)
+                and not self.pending
+                and not client.flags & CLIENT_NEEDS_AUTH  # the exact parser enforces the pre-AUTH limits
+            ):
                 r = self.fast.parse(data)
                 if r is not None:
                     reqs, consumed = r
                     if consumed < len(data):
                         parser.feed(data[consumed:])
                     execute = state.execute
-                    enc = client.encode
                     i = 0
                     for argv in reqs:
                         i += 1
                         if not argv:
                             continue
                         reply = execute(client, argv)
-                        if client.reply_mode or client.flags & CLIENT_CLOSE_AFTER_REPLY:
+                        if client.flags & CLIENT_AFTER_REPLY_MASK:
                             if not self._deliver(reply, out):
                                 self.pending = reqs[i:]
                                 return
-                            enc = client.encode
                             continue
                         try:
-                            out.append(enc(reply))
+                            # client.encode is read after the call: HELLO answers in the new protocol
+                            out.append(client.encode(reply))
                         except TypeError:
                             if not self._deliver(reply, out):
                                 self.pending = reqs[i:]
                                 return
-                        enc = client.encode  # HELLO may have switched protocol
                 else:
                     parser.feed(data)
             else:
@@ -146,6 +158,7 @@ class RedisProtocol(Protocol):
                 return
         parser = self.parser
         while not self.closing and client.waiting is None:
+            parser.unauth = bool(client.flags & CLIENT_NEEDS_AUTH)
             try:
                 argv = parser.next_request()
             except ProtocolError as e:
@@ -158,7 +171,6 @@ class RedisProtocol(Protocol):
             if argv:
                 if not self._deliver(execute(client, argv), out):
                     return
-                parser.unauth = not client.authenticated
         self._check_query_buffer()
 
     def _deliver(self, reply: Any, out: list[bytes]) -> bool:
@@ -174,13 +186,13 @@ class RedisProtocol(Protocol):
                 if client.waiting is reply:
                     return False
                 return not self.closing
-        mode = client.reply_mode
-        if mode == REPLY_ON:
+        flags = client.flags
+        if not flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT | CLIENT_REPLY_SKIP):
             out.append(client.encode(reply))
-        elif mode == REPLY_SKIP_NEXT:
-            client.reply_mode = REPLY_SKIP
-        elif mode == REPLY_SKIP:
-            client.reply_mode = REPLY_ON
+        elif flags & CLIENT_REPLY_SKIP_NEXT:  # CLIENT REPLY SKIP itself: silent, skip the next
+            client.flags = (flags & ~CLIENT_REPLY_SKIP_NEXT) | CLIENT_REPLY_SKIP
+        elif flags & CLIENT_REPLY_SKIP:
+            client.flags = flags & ~CLIENT_REPLY_SKIP
         if client.flags & CLIENT_CLOSE_AFTER_REPLY:
             self.closing = True
             return False
@@ -202,6 +214,7 @@ class RedisProtocol(Protocol):
         if self.in_loop:
             self._deliver(result, self.batch if self.batch is not None else [])
             return None
+        self.state.update_time()
         out = self.batch = []
         self.in_loop = True
         try:

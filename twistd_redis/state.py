@@ -22,7 +22,7 @@ from twisted.application.service import Service
 from twisted.internet import defer, task
 
 from . import __version__
-from .client import CLIENT_CLOSE_AFTER_REPLY, CLIENT_MONITOR, CLIENT_MULTI, CLIENT_PUBSUB, Client
+from .client import CLIENT_MONITOR, CLIENT_MULTI, CLIENT_NEEDS_AUTH, CLIENT_PUBSUB, Client
 from .commands import table as cmdtable
 from .config import Config
 from .errors import NoAuthError, RedisError, unknown_command, unknown_subcommand, wrong_arity
@@ -34,11 +34,13 @@ LRU_CLOCK_MAX = (1 << 24) - 1
 
 
 class Stats:
-    """Counters shown by INFO stats; CONFIG RESETSTAT zeroes them."""
+    """Counters shown by INFO stats; CONFIG RESETSTAT calls ``reset()``.
+
+    Hot counters live where the hot path already is: keyspace hits/misses on each Database,
+    calls per command on its CommandSpec; the totals here are sums of those."""
 
     FIELDS = (
         "total_connections_received",
-        "total_commands_processed",
         "total_net_input_bytes",
         "total_net_output_bytes",
         "rejected_connections",
@@ -46,8 +48,6 @@ class Stats:
         "expired_stale_perc",
         "expired_time_cap_reached_count",
         "evicted_keys",
-        "keyspace_hits",
-        "keyspace_misses",
         "total_error_replies",
         "unexpected_error_replies",
         "dump_payload_sanitizations",
@@ -58,7 +58,8 @@ class Stats:
         "expire_cycle_cpu_milliseconds",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, state: "ServerState | None" = None) -> None:
+        self._state = state
         self.reset()
 
     def reset(self) -> None:
@@ -69,6 +70,25 @@ class Stats:
         self.in_samples: deque[float] = deque(maxlen=16)
         self.out_samples: deque[float] = deque(maxlen=16)
         self._last_sample: tuple[float, int, int, int] | None = None
+        if self._state is not None:
+            for db in self._state.dbs:
+                db.hits = db.misses = 0
+            self._commands_base = self._commands_sum()
+
+    def _commands_sum(self) -> int:
+        return sum(spec.calls for spec in cmdtable.all_specs())
+
+    @property
+    def total_commands_processed(self) -> int:
+        return self._commands_sum() - self._commands_base if self._state is not None else 0
+
+    @property
+    def keyspace_hits(self) -> int:
+        return sum(db.hits for db in self._state.dbs) if self._state is not None else 0
+
+    @property
+    def keyspace_misses(self) -> int:
+        return sum(db.misses for db in self._state.dbs) if self._state is not None else 0
 
     def count_error(self, message: str) -> None:
         self.total_error_replies += 1
@@ -117,7 +137,7 @@ class ServerState(Service):
         self.dbs = [Database(self, i) for i in range(self.config["databases"])]
         self.clients: dict[int, Client] = {}
         self.next_client_id = 1
-        self.stats = Stats()
+        self.stats = Stats(self)
         self.dirty = 0
         self.loading = False
         self.active_expire_enabled = True
@@ -163,13 +183,19 @@ class ServerState(Service):
             return fn
 
         cfg.on_change("requirepass", setter("requirepass"))
-        cfg.on_change("slowlog-log-slower-than", setter("slowlog_threshold"))
+        cfg.on_change("slowlog-log-slower-than", self._set_slowlog_threshold)
+        self._set_slowlog_threshold(self.slowlog_threshold)
         cfg.on_change("slowlog-max-len", self._set_slowlog_max_len)
         cfg.on_change("proto-max-bulk-len", setter("proto_max_bulk_len"))
         cfg.on_change("client-query-buffer-limit", setter("query_buffer_limit"))
         cfg.on_change("maxclients", setter("maxclients"))
         cfg.on_change("notify-keyspace-events", setter("notify_flags"))
         cfg.on_change("hz", lambda v: self._start_cron() if self.running else None)
+
+    def _set_slowlog_threshold(self, v: int) -> None:
+        self.slowlog_threshold = v
+        # negative disables the slow log; compared in nanoseconds on the command path
+        self.slowlog_threshold_ns = v * 1000 if v >= 0 else float("inf")
 
     def _set_slowlog_max_len(self, v: int) -> None:
         self.slowlog_max_len = v
@@ -239,7 +265,8 @@ class ServerState(Service):
             spec = self.commands.get(name.lower())
             if spec is None:
                 return unknown_command(argv)
-        if spec.subcommands is not None:
+        if spec.subcommands is not None and (len(argv) > 1 or spec.func is None):
+            # a container with a function of its own (COMMAND) runs it when called bare
             if len(argv) == 1:
                 return wrong_arity(spec.fullname)
             sub = spec.subcommands.get(argv[1].lower())
@@ -250,26 +277,59 @@ class ServerState(Service):
             return wrong_arity(spec.fullname)
         return spec
 
-    def execute(self, c: Client, argv: list[bytes]) -> Any:
+    def execute(self, c: Client, argv: list[bytes], gates: bool = True) -> Any:
         """Run one request for client ``c``: Redis's processCommand + call().
 
-        Gates in Redis's order (unknown command, arity, auth, pubsub context, MULTI queueing),
-        then the call, its stats and slow log, propagation of the writes it made, and the
-        MONITOR feed. Returns the reply value (or a Deferred when the command waits)."""
+        Gates in Redis's order (unknown command, arity, then - only when the client has any
+        flag set - auth, pubsub context, MULTI queueing), the call, its stats and slow log,
+        propagation of the writes it made, and the MONITOR feed. Returns the reply value (a
+        Deferred when the command waits). The fast path is flat on purpose: GET/SET pay for a
+        dict lookup, an arity test, one flags test, two clock reads and a few counters."""
         spec = self.commands.get(argv[0])
-        if spec is None or spec.subcommands is not None or not spec.arity_ok(len(argv)):
+        if spec is None or spec.subcommands is not None:
             spec = self.lookup_command(argv)
             if type(spec) is not cmdtable.CommandSpec:
                 return self.reject(c, None, spec)
-            # an arity/subcommand error names the container in rejected_calls
-        if c.flags or not c.authenticated:
+        else:
+            arity = spec.arity
+            if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
+                return self.reject(c, spec, wrong_arity(spec.fullname))
+        if c.flags and gates:
             r = self._slow_gates(c, spec, argv)
             if r is not None:
                 return r
-        return self.call(c, spec, argv)
+        dirty = self.dirty
+        t0 = _ns()
+        try:
+            reply = spec.func(c, argv)
+        except RedisError as e:
+            reply = e
+            spec.failed_calls += 1
+            self.stats.count_error(e.message)
+        except Exception:
+            log.exception("command %r failed", spec.fullname)
+            reply = RedisError("ERR internal error in '%s' (see the server log)" % spec.fullname)
+            spec.failed_calls += 1
+            self.stats.count_error(reply.message)
+        duration = _ns() - t0
+        spec.calls += 1
+        spec.nsec += duration
+        c.last_cmd = spec.fullname
+        if duration >= self.slowlog_threshold_ns and not spec.flags & cmdtable.SKIP_SLOWLOG:
+            self.slowlog_push(c, argv, duration // 1000)
+        if self.dirty != dirty or self.propagate_override is not None:
+            self._propagate_call(c, spec, argv)
+        if self.monitors and not spec.flags & (cmdtable.SKIP_MONITOR | cmdtable.ADMIN):
+            self.feed_monitors(c, argv)
+        return reply
+
+    def update_time(self) -> None:
+        """Refresh the cached time (``mstime``) once per read, timer and cron tick, as Redis
+        refreshes server.mstime around each call."""
+        self.mstime = int(self.clock.seconds() * 1000)
 
     def _slow_gates(self, c: Client, spec: cmdtable.CommandSpec, argv: list[bytes]) -> Any:
-        if not c.authenticated and not spec.flags & cmdtable.NO_AUTH:
+        if c.flags & CLIENT_NEEDS_AUTH and not spec.flags & cmdtable.NO_AUTH:
             return self.reject(c, spec, NoAuthError())
         if c.flags & CLIENT_PUBSUB and c.resp == 2 and spec.fullname not in _PUBSUB_ALLOWED:
             return self.reject(
@@ -294,35 +354,6 @@ class ServerState(Service):
             spec.rejected_calls += 1
         self.stats.count_error(error.message)
         return error
-
-    def call(self, c: Client, spec: cmdtable.CommandSpec, argv: list[bytes]) -> Any:
-        """Redis's call(): run the command, time it, count it, propagate it, feed monitors."""
-        self.mstime = int(self.clock.seconds() * 1000)
-        dirty = self.dirty
-        t0 = _timer()
-        try:
-            reply = spec.func(c, argv)
-        except RedisError as e:
-            reply = e
-            spec.failed_calls += 1
-            self.stats.count_error(e.message)
-        except Exception:
-            log.exception("command %r failed", spec.fullname)
-            reply = RedisError("ERR internal error in '%s' (see the server log)" % spec.fullname)
-            spec.failed_calls += 1
-            self.stats.count_error(reply.message)
-        duration = int((_timer() - t0) * 1e6)
-        spec.calls += 1
-        spec.usec += duration
-        self.stats.total_commands_processed += 1
-        c.last_cmd = spec.fullname
-        if duration >= self.slowlog_threshold >= 0 and not spec.flags & cmdtable.SKIP_SLOWLOG:
-            self.slowlog_push(c, argv, duration)
-        if self.dirty != dirty or self.propagate_override is not None:
-            self._propagate_call(c, spec, argv)
-        if self.monitors and not spec.flags & (cmdtable.SKIP_MONITOR | cmdtable.ADMIN):
-            self.feed_monitors(c, argv)
-        return reply
 
     # ------------------------------------------------------------ propagation
 
@@ -380,6 +411,33 @@ class ServerState(Service):
                         del self.watched_keys[k]
             c.watched_keys = None
 
+    def reset_client(self, c: Client) -> None:
+        """clearClientConnectionState (RESET): db 0, RESP2, default user (unauthenticated when a
+        password is set), no MULTI/WATCH, no subscriptions, no name, MONITOR off, CLIENT REPLY
+        ON, no READONLY/NO-EVICT. Modules owning more per-client state (pub/sub registries,
+        transactions, tracking) append ``hook(state, client)`` to ``CLIENT_RESET_HOOKS``."""
+        from .client import CLIENT_DIRTY_CAS, CLIENT_NO_EVICT, CLIENT_READONLY, REPLY_ON
+
+        if c.flags & CLIENT_MONITOR:
+            if c in self.monitors:
+                self.monitors.remove(c)
+            c.flags &= ~CLIENT_MONITOR
+        for hook in CLIENT_RESET_HOOKS:
+            hook(self, c)
+        c.select(0)
+        c.set_resp(2)
+        c.user = "default"
+        c.authenticated = not self.requirepass
+        c.multi_queue = None
+        c.flags &= ~(CLIENT_MULTI | CLIENT_DIRTY_CAS)
+        self.unwatch_all(c)
+        c.pubsub_channels.clear()
+        c.pubsub_patterns.clear()
+        c.pubsub_shard_channels.clear()
+        c.name = None
+        c.flags &= ~(CLIENT_READONLY | CLIENT_PUBSUB | CLIENT_NO_EVICT)
+        c.reply_mode = REPLY_ON
+
     def notify_keyspace_event(self, type_flag: str, event: bytes, key: bytes, dbid: int) -> None:
         """notifyKeyspaceEvent: publish __keyspace@/__keyevent@ messages when enabled by
         notify-keyspace-events (delivered by the pub/sub module once it is loaded)."""
@@ -431,6 +489,10 @@ class ServerState(Service):
         now = self.clock.seconds()
         self.lruclock = int(now) & LRU_CLOCK_MAX
         self.mstime = int(now * 1000)
+        for db in self.dbs:
+            db.lruclock = self.lruclock
+            if len(db.access) > db.access_cap:
+                db.prune_access()
         if self.active_expire_enabled and not self.is_replica():
             self.active_expire_cycle()
         self._sample_metrics(now)
@@ -493,6 +555,10 @@ class ServerState(Service):
 
 
 _timer = time.perf_counter
+
+# hook(state, client) run by ServerState.reset_client (RESET) before the generic reset.
+CLIENT_RESET_HOOKS: list[Callable[["ServerState", Client], None]] = []
+_ns = time.perf_counter_ns
 
 _PUBSUB_ALLOWED = frozenset(
     ["ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe", "punsubscribe", "quit", "reset"]

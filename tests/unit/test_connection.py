@@ -215,7 +215,6 @@ def test_unauthenticated_bulk_length_limit(pw_server):
     assert not c.closed
 
 
-@pytest.mark.xfail(strict=True, reason="hiredis fast path in protocol.py skips the parser's unauth check")
 @pytest.mark.parametrize("split", [True, False])
 def test_unauthenticated_multibulk_length_limit(pw_server, split):
     # Redis 7.0.15: more than 10 arguments before AUTH is a protocol error that closes.
@@ -291,7 +290,6 @@ def test_reset_arity(conn):
     assert conn.raw(b"RESET x\r\n") == b"-ERR wrong number of arguments for 'reset' command\r\n"
 
 
-@pytest.mark.xfail(strict=True, reason="protocol.py fast path does not refresh parser.unauth after AUTH")
 def test_authenticated_client_loses_the_unauth_limits(pw_server):
     c = pw_server.connect()
     assert c.raw(b"*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n") == b"+OK\r\n"
@@ -299,7 +297,6 @@ def test_authenticated_client_loses_the_unauth_limits(pw_server):
     assert not c.closed
 
 
-@pytest.mark.xfail(strict=True, reason="protocol.py fast path encodes HELLO's reply with the old protocol")
 def test_hello_3_multibulk_replies_in_resp3(conn):
     # redis-py 8 sends exactly this on connect and parses the answer as a RESP3 map
     assert conn.raw(b"*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n") == hello_map(conn, 3, conn.client.id)

@@ -81,7 +81,7 @@ class CommandSpec:
         "parent",
         "subcommands",
         "calls",
-        "usec",
+        "nsec",
         "rejected_calls",
         "failed_calls",
     )
@@ -105,7 +105,7 @@ class CommandSpec:
         self.parent: CommandSpec | None = None
         self.subcommands: dict[bytes, CommandSpec] | None = None
         self.calls = 0
-        self.usec = 0
+        self.nsec = 0  # time spent, in nanoseconds (INFO shows microseconds)
         self.rejected_calls = 0
         self.failed_calls = 0
 
@@ -125,8 +125,12 @@ class CommandSpec:
             last = len(argv) + last
         return list(range(self.first_key, min(last, len(argv) - 1) + 1, self.step or 1))
 
+    @property
+    def usec(self) -> int:
+        return self.nsec // 1000
+
     def reset_stats(self) -> None:
-        self.calls = self.usec = self.rejected_calls = self.failed_calls = 0
+        self.calls = self.nsec = self.rejected_calls = self.failed_calls = 0
 
     def __repr__(self) -> str:
         return f"<CommandSpec {self.fullname} arity={self.arity}>"
