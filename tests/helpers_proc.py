@@ -141,8 +141,7 @@ class ServerProcess:
         return self.start()
 
     def __exit__(self, *exc) -> None:
-        self.stop()
-        self.logfile.close()
+        self.stop()  # the log stays readable (output()) until the object is collected
 
 
 # ---------------------------------------------------------------------------------- raw RESP

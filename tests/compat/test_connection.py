@@ -134,10 +134,11 @@ def test_auth_with_requirepass(servers):
 
     real, ours = servers
     d = Differ(real.port, ours.port)
-    for port in (real.port, ours.port):
-        with RawConn(port) as c:
-            assert c.call("CONFIG", "SET", "requirepass", "s3cret") == b"+OK\r\n"
     try:
+        for port in (real.port, ours.port):
+            with RawConn(port) as c:
+                reply = c.call("CONFIG", "SET", "requirepass", "s3cret")
+                assert reply == b"+OK\r\n", f"CONFIG SET requirepass on {port}: {reply!r}"
         d_script = [
             ("PING",),
             ("GET", "k"),
@@ -155,6 +156,7 @@ def test_auth_with_requirepass(servers):
             ("AUTH", "default", "s3cret"),
             ("HELLO", "2", "AUTH", "default", "s3cret"),
         ]
+
         real_c, our_c = RawConn(real.port), RawConn(ours.port)
         problems = d._run(d_script, real_c, our_c)
         real_c.close()
