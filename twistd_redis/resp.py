@@ -96,6 +96,22 @@ def format_double(d: float) -> bytes:
     return b"%.17g" % d
 
 
+# Encoding caches: bulk headers for short strings, integers 0..1023 and the status replies
+# (``bytes % tuple`` re-parses its format on every call; a list index does not).
+_BULK_HDR = [b"$%d\r\n" % i for i in range(4096)]
+_INT_REPLY = [b":%d\r\n" % i for i in range(1024)]
+_STATUS: dict[bytes, bytes] = {}
+
+
+def _status(v: bytes) -> bytes:
+    enc = _STATUS.get(v)
+    if enc is None:
+        enc = b"+%s\r\n" % v
+        if len(_STATUS) < 256:
+            _STATUS[v] = enc
+    return enc
+
+
 def _encode_error(e: RedisError) -> bytes:
     msg = e.message.replace("\r", " ").replace("\n", " ")
     return b"-" + msg.encode("utf-8", "replace") + b"\r\n"
@@ -105,13 +121,14 @@ def encode2(v: Any) -> bytes:
     """Encode one reply value as RESP2."""
     t = type(v)
     if t is bytes:
-        return b"$%d\r\n%s\r\n" % (len(v), v)
+        n = len(v)
+        return (_BULK_HDR[n] if n < 4096 else b"$%d\r\n" % n) + v + b"\r\n"
+    if t is SimpleString:
+        return _status(v)
     if t is int:
-        return b":%d\r\n" % v
+        return _INT_REPLY[v] if 0 <= v < 1024 else b":%d\r\n" % v
     if v is None:
         return b"$-1\r\n"
-    if t is SimpleString:
-        return b"+%s\r\n" % v
     if t is list or t is tuple or t is Push or t is RespSet:
         return b"*%d\r\n" % len(v) + b"".join([encode2(x) for x in v])
     if t is bytearray or t is memoryview or t is Verbatim:
@@ -147,13 +164,14 @@ def encode3(v: Any) -> bytes:
     """Encode one reply value as RESP3."""
     t = type(v)
     if t is bytes:
-        return b"$%d\r\n%s\r\n" % (len(v), v)
+        n = len(v)
+        return (_BULK_HDR[n] if n < 4096 else b"$%d\r\n" % n) + v + b"\r\n"
+    if t is SimpleString:
+        return _status(v)
     if t is int:
-        return b":%d\r\n" % v
+        return _INT_REPLY[v] if 0 <= v < 1024 else b":%d\r\n" % v
     if v is None or v is NULL_ARRAY:
         return b"_\r\n"
-    if t is SimpleString:
-        return b"+%s\r\n" % v
     if t is list or t is tuple:
         return b"*%d\r\n" % len(v) + b"".join([encode3(x) for x in v])
     if t is dict:
