@@ -215,7 +215,7 @@ def test_random_sequences_match_redis(machine):
     run_state_machine_as_test(
         machine,
         settings=settings(
-            max_examples=200,
+            max_examples=800,
             stateful_step_count=40,
             derandomize=True,
             database=None,

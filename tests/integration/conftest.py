@@ -11,13 +11,19 @@ from tests.helpers_proc import ServerProcess
 
 
 @pytest.fixture(scope="session")
-def ours():
+def ours(tmp_path_factory):
     """A twistd-redis server (``python -m twistd_redis --port P``) for the whole session.
 
     ``INTEGRATION_AGAINST=redis-server`` runs the same tests against a real redis-server instead:
     that is how the tests themselves are checked against the spec."""
-    factory = ServerProcess.real if os.environ.get("INTEGRATION_AGAINST") == "redis-server" else ServerProcess.ours
-    with factory() as srv:
+    # run from a private folder: the child imports the INSTALLED package (as users get it, so a
+    # packaging mistake fails here) and any file it writes (dump.rdb) stays out of the checkout
+    d = str(tmp_path_factory.mktemp("ours"))
+    if os.environ.get("INTEGRATION_AGAINST") == "redis-server":
+        srv = ServerProcess.real(None, cwd=d)
+    else:
+        srv = ServerProcess.ours(None, "--dir", d, cwd=d)
+    with srv:
         yield srv
 
 
