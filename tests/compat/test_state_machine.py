@@ -190,9 +190,8 @@ class CompareServers(RuleBasedStateMachine):
         tol = 1 if cmd in (b"TTL", b"EXPIRETIME") else 100
         self.same(cmd, k, step=Approx((cmd, k), tol))
 
-    @rule()
-    def dbsize(self):
-        self.same(b"DBSIZE")
+    # No DBSIZE: SET ... PXAT <past> stores a key that is already expired (Redis 7.0 does not
+    # check), and DBSIZE counts it until active expiry happens to remove it - a timing race.
 
     @rule(pattern=st.sampled_from([b"*", b"?", b"{*", b"[ab]", b"[^a]*"]))
     def keys(self, pattern):
