@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from twisted.internet import defer
+from twisted.internet import defer, tcp
 from twisted.internet.protocol import Factory, Protocol
 from twisted.python.failure import Failure
 
@@ -58,6 +58,7 @@ class RedisProtocol(Protocol):
         self.pending: list[list[bytes]] = []
         self.closing = False
         self.in_loop = False
+        self._sock: Any = None
 
     # ------------------------------------------------------------ connection events
 
@@ -68,6 +69,8 @@ class RedisProtocol(Protocol):
             self.transport.setTcpNoDelay(True)
         except Exception:  # unix sockets, test transports
             pass
+        if isinstance(self.transport, tcp.Connection):  # TCP and unix sockets; TLS wraps them
+            self._sock = self.transport.socket
         addr = _format_addr(self.transport.getPeer())
         laddr = _format_addr(self.transport.getHost())
         if len(state.clients) >= state.maxclients:
@@ -241,10 +244,26 @@ class RedisProtocol(Protocol):
     # ------------------------------------------------------------ output
 
     def _write(self, out: list[bytes]) -> None:
+        """Send a read's replies. Twisted's ``transport.write`` only buffers: it registers for
+        EPOLLOUT and sends on a later reactor iteration, two epoll_ctl calls and a loop turn per
+        reply batch. When the transport holds nothing unsent, send right away instead (what
+        Redis's writeToClient does before it installs a write handler) and give Twisted only
+        the part the kernel did not take."""
         data = b"".join(out)
-        if data:
-            self.state.stats.total_net_output_bytes += len(data)
-            self.transport.write(data)
+        if not data:
+            return
+        self.state.stats.total_net_output_bytes += len(data)
+        t = self.transport
+        sock = self._sock
+        if sock is not None and not t._tempDataLen and not t.dataBuffer and t.connected and not t.disconnecting:
+            try:
+                sent = sock.send(data)
+            except OSError:  # EAGAIN, or an error Twisted's own write path will report
+                sent = 0
+            if sent == len(data):
+                return
+            data = data[sent:]
+        t.write(data)
 
     def send_raw(self, data: bytes) -> None:
         """Out-of-band output (pushes, MONITOR): queued behind the current batch's replies."""
