@@ -124,7 +124,7 @@ def encode2(v: Any) -> bytes:
         n = len(v)
         return (_BULK_HDR[n] if n < 4096 else b"$%d\r\n" % n) + v + b"\r\n"
     if t is SimpleString:
-        return _status(v)
+        return _STATUS.get(v) or _status(v)
     if t is int:
         return _INT_REPLY[v] if 0 <= v < 1024 else b":%d\r\n" % v
     if v is None:
@@ -167,7 +167,7 @@ def encode3(v: Any) -> bytes:
         n = len(v)
         return (_BULK_HDR[n] if n < 4096 else b"$%d\r\n" % n) + v + b"\r\n"
     if t is SimpleString:
-        return _status(v)
+        return _STATUS.get(v) or _status(v)
     if t is int:
         return _INT_REPLY[v] if 0 <= v < 1024 else b":%d\r\n" % v
     if v is None or v is NULL_ARRAY:
