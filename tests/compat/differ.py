@@ -134,7 +134,7 @@ class Differ:
                 problems.append(f"{show(args)}\n    real: {a!r}\n    ours: connection lost ({e})")
                 break
             problem = compare(step, args, a, b)
-            if problem:
+            if problem is not None:  # "" is a mismatch with nothing to add
                 problems.append(f"{show(args)}\n    real: {a!r}\n    ours: {b!r}{problem}")
         return problems
 

@@ -231,7 +231,7 @@ SCRIPTS = {
         ("SCAN", "0", "COUNT", "abc"),
         ("SCAN", "0", "MATCH"),
         ("SCAN", "0", "BOGUS", "x"),
-        ("SCAN", "0", "TYPE", "nosuchtype"),
+        ("SCAN", "0", "COUNT", "1000", "TYPE", "nosuchtype"),
         ("SCAN",),
     ],
     "dump_restore": [
