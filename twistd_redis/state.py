@@ -131,6 +131,7 @@ class ServerState(Service):
         self.config = config or Config()
         self.random = random.Random()
         self.run_id = "%040x" % random.getrandbits(160)
+        self.replid = "%040x" % random.getrandbits(160)  # master_replid (INFO replication)
         self.start_time = clock.seconds()
         self.mstime = int(self.start_time * 1000)
         self.lruclock = int(self.start_time) & LRU_CLOCK_MAX
@@ -149,6 +150,7 @@ class ServerState(Service):
         self.propagate_override: list[list[bytes]] | None = None
         self.watched_keys: dict[tuple[int, bytes], list[Client]] = {}
         self.shutdown_hooks: list[Callable[[], Any]] = []
+        self.shutdown_callback: Callable[[], Any] = self._stop_reactor  # SHUTDOWN's last step
         self.listening_ports: list[Any] = []
         self.stat_numcommands_at_reset = 0
         self.cron: task.LoopingCall | None = None
@@ -215,6 +217,13 @@ class ServerState(Service):
         for hook in list(self.shutdown_hooks):
             hook()
         return None
+
+    def _stop_reactor(self) -> None:
+        """Default shutdown_callback: stop the global reactor if it runs."""
+        from twisted.internet import reactor
+
+        if reactor.running:  # type: ignore[attr-defined]
+            reactor.stop()  # type: ignore[attr-defined]
 
     def _start_cron(self) -> None:
         if self.cron is not None and self.cron.running:
@@ -479,6 +488,8 @@ class ServerState(Service):
         for m in self.monitors:
             if m is not c:
                 m.send(line)
+            else:  # a monitor sees its own commands too, after their reply (as Redis)
+                self.clock.callLater(0, m.send, line)
 
     # ------------------------------------------------------------ cron
 
