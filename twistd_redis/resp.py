@@ -472,8 +472,17 @@ class FastParser:
         except Exception:
             self.reader = hiredis.Reader(notEnoughData=_NOT_ENOUGH)
             return None
+        # Did the read end on a request boundary? hiredis's has_data() cannot tell: once it has
+        # consumed a partial request's headers into its parse state, its buffer looks empty. So
+        # probe: an empty request parses to [] only on a boundary; mid-request it becomes part
+        # of the pending request (or an error). Either way the reader is then discarded.
         consumed = len(data)
-        if reader.has_data():
+        reader.feed(b"*0\r\n")
+        try:
+            probe = gets()
+        except Exception:
+            probe = None
+        if probe != [] or reader.has_data():
             self.reader = hiredis.Reader(notEnoughData=_NOT_ENOUGH)
             if data.count(b"*") != len(reqs) and any(type(r) is not list for r in reqs):
                 return None
