@@ -538,8 +538,15 @@ class Param:
             return os.path.abspath(v)
         return str(v)
 
-    def rewrite_lines(self, v: Any) -> tuple[list[str], bool]:
-        """(lines, force) for CONFIG REWRITE; no lines = remove the option from the file."""
+    def rewrite_lines(self, v: Any) -> list[tuple[str, bool]]:
+        """[(line, force)] for CONFIG REWRITE; no lines = remove the option from the file. A
+        forced line is appended when the file has no line left to reuse."""
+        lines, force = self._rewrite(v)
+        if isinstance(force, list):
+            return force
+        return [(ln, force) for ln in lines]
+
+    def _rewrite(self, v: Any) -> tuple[list[str], Any]:
         name, k, d = self.name, self.kind, self.default
         if k == "bool":
             return [f"{name} {'yes' if v else 'no'}"], v != d
@@ -560,15 +567,16 @@ class Param:
             return [f"save {parts[i]} {parts[i + 1]}" for i in range(0, len(parts), 2)], True
         if name == "client-output-buffer-limit":
             vals = _obuf_values(v)
-            lines = []
-            force = False
-            for cls in _OBUF_CLASSES:
+            out = []
+            for cls in _OBUF_CLASSES:  # each class is forced on its own
                 h, s, secs = vals[cls]
-                force = force or vals[cls] != _OBUF_DEFAULTS[cls]
-                lines.append(
-                    f"{name} {'replica' if cls == 'slave' else cls} {rewrite_memory(h)} {rewrite_memory(s)} {secs}"
+                out.append(
+                    (
+                        f"{name} {'replica' if cls == 'slave' else cls} {rewrite_memory(h)} {rewrite_memory(s)} {secs}",
+                        vals[cls] != _OBUF_DEFAULTS[cls],
+                    )
                 )
-            return lines, force
+            return [], out
         if name == "notify-keyspace-events":
             return [f"{name} {conf_repr(v)}"], bool(v)
         if name == "bind":
@@ -988,9 +996,8 @@ class Config:
         rewritten: set[str] = set()
 
         for p in self.params.values():
-            new, force = p.rewrite_lines(self.values[p.name])
             rewritten.add(p.name)
-            for nl in new:
+            for nl, force in p.rewrite_lines(self.values[p.name]):
                 lst = option_lines.get(p.name)
                 if lst:
                     lines[lst.pop(0)] = nl

@@ -558,23 +558,19 @@ def _allow_protected(value: str, c: Client) -> bool:
 def config_get_command(c: Client, argv: list[bytes]):
     """CONFIG GET parameter [parameter ...]"""
     cfg: Config = c.state.config
-    matches: dict[bytes, Param] = {}
-    seen: set[str] = set()
+    # keyed case-insensitively by the name shown: an alias is a name of its own
+    matches: dict[bytes, tuple[bytes, Param]] = {}
     for pat in argv[2:]:
         if not any(ch in pat for ch in b"[*?"):
-            name = pat.decode("utf-8", "replace")
-            p = cfg.lookup(name)
-            if p is not None and pat not in matches:
-                matches[pat] = p
+            p = cfg.lookup(pat.decode("utf-8", "replace"))
+            if p is not None and pat.lower() not in matches:
+                matches[pat.lower()] = (pat, p)
             continue
         for name, p in cfg.visible_names():
             key = name.encode()
-            if key in matches or name in seen:
-                continue
-            if stringmatch(pat, key, nocase=True):
-                matches[key] = p
-                seen.add(name)
-    return {k: cfg.format(p.name).encode("utf-8", "surrogateescape") for k, p in matches.items()}
+            if key not in matches and stringmatch(pat, key, nocase=True):
+                matches[key] = (key, p)
+    return {k: cfg.format(p.name).encode("utf-8", "surrogateescape") for k, p in matches.values()}
 
 
 @command("config|set", arity=-4, flags=_CONFIG_FLAGS, group="server")
