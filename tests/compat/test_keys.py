@@ -225,7 +225,7 @@ SCRIPTS = {
         ("SCAN", "0", "COUNT", "1000", "TYPE", "list"),
         ("SCAN", "0", "COUNT", "1000", "MATCH", "nomatch*"),
         ("SCAN", "abc"),
-        ("SCAN", "-1"),
+        ("SCAN", "-1", "MATCH", "nomatch*"),  # strtoul: -1 is accepted as a cursor; which bucket it visits depends on the hash seed
         ("SCAN", "0", "COUNT", "0"),
         ("SCAN", "0", "COUNT", "-1"),
         ("SCAN", "0", "COUNT", "abc"),
