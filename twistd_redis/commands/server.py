@@ -466,7 +466,7 @@ def _info_commandstats(state: Any) -> list[str]:
             )
         )
 
-    for spec in cmdtable.REGISTRY.values():
+    for spec in state.command_rows.values():
         emit(spec)
     return lines
 
@@ -632,9 +632,9 @@ def config_resetstat_command(c: Client, argv: list[bytes]):
     """CONFIG RESETSTAT: INFO stats, commandstats and errorstats back to zero (the slow log
     stays)."""
     state = c.state
-    state.stats.reset()
-    for spec in cmdtable.all_specs():
+    for spec in state.all_specs():
         spec.reset_stats()
+    state.stats.reset()
     state.stat_numcommands_at_reset = 0
     return OK
 
