@@ -11,6 +11,7 @@ which signals the key; ``dirty`` grows; ``execute`` hands the (possibly rewritte
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import random
@@ -76,7 +77,9 @@ class Stats:
             self._commands_base = self._commands_sum()
 
     def _commands_sum(self) -> int:
-        return sum(spec.calls for spec in cmdtable.all_specs())
+        if self._state is None or not getattr(self._state, "command_rows", None):
+            return 0
+        return sum(spec.calls for spec in self._state.all_specs())
 
     @property
     def total_commands_processed(self) -> int:
@@ -162,11 +165,33 @@ class ServerState(Service):
     # ------------------------------------------------------------ setup
 
     def _load_commands(self) -> None:
+        """Build this server's dispatch dict from the registry. Each server gets its own copy of
+        every row, so its commandstats are its own (two servers in one process, or tests)."""
         from . import commands  # noqa: F401  (imports every command module: fills REGISTRY)
 
+        self.command_rows: dict[str, cmdtable.CommandSpec] = {}
         for name, spec in cmdtable.REGISTRY.items():
-            self.commands[name.encode()] = spec
-            self.commands[name.upper().encode()] = spec
+            own = copy.copy(spec)
+            own.reset_stats()
+            if spec.subcommands is not None:
+                own.subcommands = {}
+                for subname, sub in spec.subcommands.items():
+                    own_sub = copy.copy(sub)
+                    own_sub.reset_stats()
+                    own_sub.parent = own
+                    own.subcommands[subname] = own_sub
+            self.command_rows[name] = own
+            self.commands[name.encode()] = own
+            self.commands[name.upper().encode()] = own
+
+    def all_specs(self) -> list[cmdtable.CommandSpec]:
+        """This server's rows, subcommands included (commandstats, RESETSTAT)."""
+        out = []
+        for spec in self.command_rows.values():
+            out.append(spec)
+            if spec.subcommands:
+                out.extend(spec.subcommands.values())
+        return out
 
     def _apply_config(self) -> None:
         cfg = self.config
