@@ -79,13 +79,14 @@ def unknown_subcommand(sub: bytes, container: str) -> RedisError:
 
 
 def unknown_command(argv: list[bytes]) -> RedisError:
-    """Redis 7's text: each argument quoted and followed by a space, until 128 chars are shown."""
+    """Redis 7's text: each argument quoted and followed by a space, until 128 chars are shown.
+    Redis formats with ``%s`` on C strings, so each argument ends at its first NUL byte."""
     args = ""
     for a in argv[1:]:
         if len(args) >= 128:
             break
-        args += "'%s' " % a.decode("utf-8", "replace")[: 128 - len(args)]
-    name = argv[0].decode("utf-8", "replace")[:128]
+        args += "'%s' " % a.split(b"\0", 1)[0].decode("utf-8", "replace")[: 128 - len(args)]
+    name = argv[0].split(b"\0", 1)[0].decode("utf-8", "replace")[:128]
     text = f"ERR unknown command '{name}', with args beginning with: {args}"
     # Redis replaces newlines in error replies so the protocol stays intact.
     return RedisError(text.replace("\r", " ").replace("\n", " "))

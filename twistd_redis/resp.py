@@ -20,6 +20,7 @@ Replies
 
 from __future__ import annotations
 
+import re
 from itertools import chain
 from typing import Any, Callable
 
@@ -421,6 +422,10 @@ class RequestParser:
 # ---------------------------------------------------------------- the hiredis fast path
 
 _NOT_ENOUGH = object()
+# hiredis allocates an array's list when it reads the header, before any item arrives: a 14-byte
+# "*2000000000" would make it allocate gigabytes. A read holding any count of 6+ digits goes to
+# the exact parser, which allocates as items arrive (as Redis does).
+_BIG_COUNT = re.compile(rb"\*[0-9]{6}").search
 _chain = chain.from_iterable
 _join = b"".join
 
@@ -457,7 +462,7 @@ class FastParser:
 
     def parse(self, data: bytes) -> tuple[list[list[bytes]], int] | None:
         reader = self.reader
-        if reader is None or data[0] != 42:
+        if reader is None or data[0] != 42 or _BIG_COUNT(data):
             return None
         reader.feed(data)
         reqs = []

@@ -150,3 +150,21 @@ def test_unknown_command_and_arity_count_in_errorstats(conn, server):
     conn.raw(b"NOPE\r\nGET\r\nGET\r\n")
     assert server.state.stats.errors["ERR"] == 3
     assert server.state.commands[b"get"].rejected_calls == 2
+
+
+def test_huge_multibulk_header_answers_fast_and_allocates_nothing(server):
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    c = server.connect()
+    assert c.raw(b"*2147483648\r\n") == b"-ERR Protocol error: invalid multibulk length\r\n"
+    assert c.closed
+    c2 = server.connect()
+    assert c2.raw(b"*2000000000\r\n") == b""  # valid for Redis: it waits for the items
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000  # KiB
+
+
+def test_unknown_command_arguments_end_at_nul(conn):
+    assert conn.raw(encode_request("nope", b"bin\x00ary")) == (
+        b"-ERR unknown command 'nope', with args beginning with: 'bin' \r\n"
+    )

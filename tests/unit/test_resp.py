@@ -240,3 +240,16 @@ def test_encoders_refuse_unknown_types():
         encode2(object())
     with pytest.raises(TypeError):
         encode3(object())
+
+
+@pytest.mark.parametrize("header", [b"*2147483648\r\n", b"*2000000000\r\n", b"*1\r\n*100000000\r\n", b"*999999\r\n"])
+def test_fast_path_never_sees_huge_array_counts(header):
+    # hiredis would allocate the whole list on reading the header
+    assert FastParser().parse(header) is None
+
+
+def test_huge_multibulk_count_over_int_max_is_an_error_and_under_it_waits():
+    assert parse_all(b"*2147483648\r\n") == ["ERR Protocol error: invalid multibulk length"]
+    p = RequestParser()
+    p.feed(b"*2000000000\r\n")
+    assert p.next_request() is None and p.argv == []
