@@ -33,12 +33,45 @@ _META_PATH = os.path.join(os.path.dirname(__file__), "redis_meta.json")
 _META: dict[str, Any] | None = None
 
 
+# Commands we serve although Redis 7.0 has none (clients send them: redis-py 8 sends CLIENT
+# SETINFO on connect), described as Redis 7.2 describes them. Listed here, not in the JSON, so
+# the generated file stays a pure dump of 7.0.15.
+BEYOND_7_0: dict[str, Any] = {
+    "client|setinfo": {
+        "arity": 4,
+        "flags": ["noscript", "loading", "stale"],
+        "keys": [0, 0, 0],
+        "acl": ["@slow", "@connection"],
+        "tips": ["request_policy:all_nodes", "response_policy:all_succeeded"],
+        "docs": {
+            "summary": "Sets information specific to the client or connection.",
+            "since": "7.2.0",
+            "group": "connection",
+            "complexity": "O(1)",
+            "arguments": [
+                {
+                    "name": "attr",
+                    "type": "oneof",
+                    "arguments": [
+                        {"name": "libname", "type": "string", "token": "LIB-NAME"},
+                        {"name": "libver", "type": "string", "token": "LIB-VER"},
+                    ],
+                }
+            ],
+        },
+    },
+}
+
+
 def meta() -> dict[str, Any]:
-    """The Redis 7.0.15 metadata, by full command name (``client|kill``); loaded once."""
+    """The Redis 7.0.15 metadata, by full command name (``client|kill``), plus BEYOND_7_0;
+    loaded once."""
     global _META
     if _META is None:
         with open(_META_PATH, encoding="utf-8") as f:
             _META = json.load(f)["commands"]
+        for name, m in BEYOND_7_0.items():
+            _META.setdefault(name, m)
     return _META
 
 
