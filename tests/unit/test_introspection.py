@@ -118,7 +118,7 @@ def test_info_container_lists_its_subcommands(conn):
     assert all(len(s) == 10 for s in subs)
     conn.hello3()
     # RESP3: a container's subcommands are an array of entries, a plain command's an empty set
-    assert b"~1\r\n$29\r\nnondeterministic_output_order\r\n~0\r\n*7\r\n*10\r\n$13\r\ncommand|count" in conn.raw(b"COMMAND INFO command\r\n")
+    assert b"~1\r\n$29\r\nnondeterministic_output_order\r\n~0\r\n*7\r\n*10\r\n$13\r\ncommand|count" in conn.raw(b"COMMAND INFO command\r\n")  # noqa: E501
     assert conn.raw(b"COMMAND INFO ping\r\n").endswith(b"$29\r\nresponse_policy:all_succeeded\r\n~0\r\n~0\r\n")
 
 
@@ -252,10 +252,10 @@ GETKEYS_CASES = [
     ('migrate h p k 0 100', [('k', ['RW', 'access', 'delete'])]),
     ('migrate h p "" 0 100 keys a b', [('a', ['RW', 'access', 'delete']), ('b', ['RW', 'access', 'delete'])]),
     ('migrate h p "" 0 100 AUTH pw KEYS a b', [('a', ['RW', 'access', 'delete']), ('b', ['RW', 'access', 'delete'])]),
-    ('migrate h p "" 0 100 AUTH2 u pw copy KEYS a b', [('a', ['RW', 'access', 'delete']), ('b', ['RW', 'access', 'delete'])]),
+    ('migrate h p "" 0 100 AUTH2 u pw copy KEYS a b', [('a', ['RW', 'access', 'delete']), ('b', ['RW', 'access', 'delete'])]),  # noqa: E501
     ('migrate h p x 0 100 keys a b', 'ERR Invalid arguments specified for command'),
     ('georadius a 1 2 3 m store b', [('a', ['RO', 'access']), ('b', ['OW', 'update'])]),
-    ('georadius a 1 2 3 m storedist b store c', [('a', ['RO', 'access']), ('c', ['OW', 'update']), ('b', ['OW', 'update'])]),
+    ('georadius a 1 2 3 m storedist b store c', [('a', ['RO', 'access']), ('c', ['OW', 'update']), ('b', ['OW', 'update'])]),  # noqa: E501
     ('georadiusbymember a m 3 m STORE b', [('a', ['RO', 'access']), ('b', ['OW', 'update'])]),
     ('georadius_ro a 1 2 3 m store b', [('a', ['RO', 'access'])]),
     ('xread streams a b 1 2', [('a', ['RO', 'access']), ('b', ['RO', 'access'])]),
@@ -358,7 +358,7 @@ def test_getkeys_errors(conn, args, error):
     r = conn.call("COMMAND", "GETKEYS", *args)
     assert isinstance(r, ReplyError) and str(r) == "ERR " + error
     r = conn.call("COMMAND", "GETKEYSANDFLAGS", *args)
-    assert isinstance(r, ReplyError) and str(r) == "ERR " + error.replace("command|getkeys'", "command|getkeysandflags'")
+    assert isinstance(r, ReplyError) and str(r) == "ERR " + error.replace("command|getkeys'", "command|getkeysandflags'")  # noqa: E501
 
 
 def test_legacy_range_for_rows_redis_does_not_describe():
