@@ -7,6 +7,8 @@ import random
 
 import pytest
 
+from twistd_redis.datatypes import EmbStr
+
 from tests.unit.harness import ReplyError
 from twistd_redis.client import CLIENT_DIRTY_CAS
 from twistd_redis.commands import strings
@@ -418,7 +420,10 @@ def test_storage_representation_follows_redis_encodings(server, conn):
     assert type(data[b"g"]) is bytes  # nothing written: still int-encoded in Redis
     conn.call("SET", "e", "10.5")
     conn.call("INCRBYFLOAT", "e", "0.1")
-    assert type(data[b"e"]) is bytes
+    assert type(data[b"e"]) is EmbStr  # createStringObjectFromLongDouble: never int-encoded
+    conn.call("INCRBYFLOAT", "e2", "0")
+    assert conn.call("OBJECT", "ENCODING", "e2") == b"embstr"  # Redis 7.0.15: "0" but embstr
+    assert conn.call("GET", "e2") == b"0"
     conn.call("GETSET", "f", "5")
     assert type(data[b"f"]) is bytes
 

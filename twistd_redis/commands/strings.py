@@ -27,6 +27,7 @@ from ..errors import (
     syntax_error,
     wrong_arity,
 )
+from ..datatypes import EmbStr
 from ..resp import OK
 from .args import LLONG_MAX, LLONG_MIN, parse_int
 from .table import DENYOOM, FAST, READONLY, WRITE, command
@@ -55,7 +56,7 @@ def _get_string(c: Client, key: bytes) -> Any:
     v = c.db.lookup_read(key)
     if v is None or type(v) is bytes:
         return v
-    if type(v) is bytearray:
+    if type(v) is bytearray or type(v) is EmbStr:
         return bytes(v)
     raise WrongTypeError()
 
@@ -175,13 +176,16 @@ def _set_generic(
     return old if flags & SET_GET else ok_reply
 
 
+_STRING_TYPES = (bytes, bytearray, EmbStr)
+
+
 @command("get", arity=2, flags=READONLY | FAST, keys=(1, 1, 1), group="string")
 def get_command(c: Client, argv: list[bytes]):
     """GET key"""
     v = c.db.lookup_read(argv[1])
     if v is None or type(v) is bytes:
         return v
-    if type(v) is bytearray:
+    if type(v) is bytearray or type(v) is EmbStr:
         return bytes(v)
     raise WrongTypeError()
 
@@ -312,12 +316,12 @@ def setrange_command(c: Client, argv: list[bytes]):
         db.add(key, ba)
     else:
         t = type(v)
-        if t is not bytes and t is not bytearray:
+        if t is not bytes and t is not bytearray and t is not EmbStr:
             raise WrongTypeError()
         if not value:
             return len(v)
         _check_string_length(c, end)
-        if t is bytes:
+        if t is not bytearray:
             ba = bytearray(v)
             db.set_key(key, ba, keepttl=True)
         else:
@@ -340,7 +344,7 @@ def _getrange(c: Client, argv: list[bytes]) -> bytes:
     if v is None:
         return b""
     t = type(v)
-    if t is not bytes and t is not bytearray:
+    if t is not bytes and t is not bytearray and t is not EmbStr:
         raise WrongTypeError()
     n = len(v)
     if start < 0 and end < 0 and start > end:
@@ -382,7 +386,7 @@ def mget_command(c: Client, argv: list[bytes]):
         t = type(v)
         if t is bytes:
             out.append(v)
-        elif t is bytearray:
+        elif t is bytearray or t is EmbStr:
             out.append(bytes(v))
         else:
             out.append(None)  # missing, or not a string
@@ -429,7 +433,7 @@ def _incr_decr(c: Client, key: bytes, incr: int) -> int:
         value = 0
     else:
         t = type(v)
-        if t is not bytes and t is not bytearray:
+        if t is not bytes and t is not bytearray and t is not EmbStr:
             raise WrongTypeError()
         value = parse_int(v)
         if value is None:
@@ -490,7 +494,7 @@ def incrbyfloat_command(c: Client, argv: list[bytes]):
         value: Any = Fraction(0)
     else:
         t = type(v)
-        if t is not bytes and t is not bytearray:
+        if t is not bytes and t is not bytearray and t is not EmbStr:
             raise WrongTypeError()
         value = longdouble.parse(v)
         if value is None:
@@ -502,7 +506,7 @@ def incrbyfloat_command(c: Client, argv: list[bytes]):
     if not longdouble.is_finite(total):
         raise RedisError("ERR increment would produce NaN or Infinity")
     new = longdouble.format_human(total)  # type: ignore[arg-type]
-    db.set_key(key, new, keepttl=True)
+    db.set_key(key, EmbStr(new), keepttl=True)  # never int-encoded, as in Redis
     state = c.state
     state.notify_keyspace_event("$", b"incrbyfloat", key, db.id)
     state.dirty += 1
@@ -528,7 +532,7 @@ def append_command(c: Client, argv: list[bytes]):
             _check_string_length(c, total)
             v += arg
             state.signal_modified_key(db, key)
-        elif t is bytes:
+        elif t is bytes or t is EmbStr:
             total = len(v) + len(arg)
             _check_string_length(c, total)
             ba = bytearray(v)
@@ -548,7 +552,7 @@ def strlen_command(c: Client, argv: list[bytes]):
     if v is None:
         return 0
     t = type(v)
-    if t is not bytes and t is not bytearray:
+    if t is not bytes and t is not bytearray and t is not EmbStr:
         raise WrongTypeError()
     return len(v)
 
@@ -602,8 +606,8 @@ def lcs_command(c: Client, argv: list[bytes]):
     db = c.db
     obja = db.lookup_read(argv[1])
     objb = db.lookup_read(argv[2])
-    if (obja is not None and type(obja) is not bytes and type(obja) is not bytearray) or (
-        objb is not None and type(objb) is not bytes and type(objb) is not bytearray
+    if (obja is not None and type(obja) not in _STRING_TYPES) or (
+        objb is not None and type(objb) not in _STRING_TYPES
     ):
         raise RedisError("ERR The specified keys must contain string values")
     a = bytes(obja) if obja is not None else b""

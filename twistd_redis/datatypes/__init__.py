@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy as _copy
 from typing import Any, Callable
 
-__all__ = ["TYPES", "copy_value", "encoding_name", "register_type", "string_encoding", "type_name", "TYPE_NAMES"]
+__all__ = ["EmbStr", "TYPES", "copy_value", "encoding_name", "register_type", "string_encoding", "type_name", "TYPE_NAMES"]
 
 LLONG_MAX = 2**63 - 1
 LLONG_MIN = -(2**63)
@@ -54,10 +54,21 @@ def _is_canonical_int(v: bytes) -> bool:
     return LLONG_MIN <= int(v) <= LLONG_MAX
 
 
+class EmbStr(bytes):
+    """A string Redis keeps as a plain string object even when it reads as an integer: the
+    result of INCRBYFLOAT (createStringObjectFromLongDouble never int-encodes), so OBJECT
+    ENCODING says ``embstr`` for "10" there and ``int`` after SET. Readers treat it as bytes and
+    reply ``bytes(v)``."""
+
+    __slots__ = ()
+
+
 def string_encoding(v: bytes | bytearray) -> bytes:
     """OBJECT ENCODING of a string value."""
     if type(v) is bytearray:
         return b"raw"
+    if type(v) is EmbStr:
+        return b"embstr" if len(v) <= OBJ_ENCODING_EMBSTR_SIZE_LIMIT else b"raw"
     if _is_canonical_int(v):
         return b"int"
     return b"embstr" if len(v) <= OBJ_ENCODING_EMBSTR_SIZE_LIMIT else b"raw"
@@ -115,3 +126,4 @@ def copy_value(value: Any) -> Any:
 
 register_type(bytes, b"string", string_encoding, copy=lambda v: v)
 register_type(bytearray, b"string", string_encoding, copy=bytearray)
+register_type(EmbStr, b"string", string_encoding, copy=lambda v: v)
