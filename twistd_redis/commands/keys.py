@@ -280,15 +280,20 @@ def scan_command(c: Client, argv: list[bytes]):
     data = db.data
     snaps = scan_snapshots(c.state)
     keys: list[bytes]
-    if cursor == 0 and len(data) <= count:
+    snap = None
+    if cursor:
+        sid = cursor >> SCAN_OFFSET_BITS
+        off = cursor & SCAN_OFFSET_MASK
+        snap = snaps.get(sid, db)
+        # An unknown cursor whose offset is past the keyspace's size is over (Redis reads a
+        # made-up cursor like -1 as "past the last bucket"); any other takes cursor 0's road.
+        if snap is None and off >= len(data):
+            return [b"0", []]
+    if snap is None and len(data) <= count:
         keys = list(data)
         next_cursor = 0
     else:
-        sid = cursor >> SCAN_OFFSET_BITS
-        off = cursor & SCAN_OFFSET_MASK
-        snap = snaps.get(sid, db) if cursor else None
         if snap is None:
-            # a new scan, or the fallback for an unknown cursor: start over (see docstring)
             sid, snap = snaps.new(db)
             off = 0
         keys = []
