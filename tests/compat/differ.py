@@ -79,10 +79,64 @@ def show(args: Iterable[Any]) -> str:
     return " ".join(a.decode("latin-1") if isinstance(a, bytes) else str(a) for a in args)[:200]
 
 
+# Commands whose first argument names a subcommand (COMMAND INFO takes "client|pause").
+CONTAINERS = {"client", "config", "object", "command", "debug", "slowlog", "latency", "memory", "pubsub",
+              "script", "function", "xinfo", "xgroup", "acl", "cluster", "module"}
+
+
+def _text(a: Any) -> str:
+    return a.decode("latin-1") if isinstance(a, bytes) else str(a)
+
+
 class Differ:
     def __init__(self, real_port: int, our_port: int) -> None:
         self.real_port = real_port
         self.our_port = our_port
+        self._implemented: dict[str, bool] = {}
+
+    # ------------------------------------------------------------------ scope
+
+    def _has(self, port: int, name: str) -> bool:
+        with RawConn(port) as c:
+            reply = c.call("COMMAND", "INFO", name)
+        return not reply.startswith((b"*1\r\n*-1", b"*1\r\n$-1", b"*1\r\n_"))
+
+    def implemented(self, args: tuple) -> bool:
+        """False only for a command (or subcommand) real Redis has and ours does not have yet;
+        commands unknown to both are compared like any other step (their errors must match)."""
+        name = _text(args[0]).lower()
+        if name in CONTAINERS and len(args) > 1:
+            name = f"{name}|{_text(args[1]).lower()}"
+        if name not in self._implemented:
+            self._implemented[name] = self._has(self.our_port, name) or not self._has(self.real_port, name)
+        return self._implemented[name]
+
+    def in_scope(self, script: list) -> tuple[list, list[str]]:
+        """The steps of ``script`` our server can run today, and the commands it lacks.
+
+        A step is left out when its command is not implemented yet, or when it touches a key
+        that such a step created (``RPUSH l x`` then ``GET l``: the WRONGTYPE it would show
+        needs lists). Both servers run the same remaining steps."""
+        kept: list = []
+        missing: list[str] = []
+        tainted: set[str] = set()
+        for step in script:
+            if isinstance(step, Sleep):
+                kept.append(step)
+                continue
+            args = step if isinstance(step, tuple) else step.args
+            words = {_text(a) for a in args[1:]}
+            if not self.implemented(args):
+                name = _text(args[0]).upper()
+                if name not in missing:
+                    missing.append(name)
+                if len(args) > 1:
+                    tainted.add(_text(args[1]))
+                continue
+            if words & tainted:
+                continue
+            kept.append(step)
+        return kept, missing
 
     # ------------------------------------------------------------------ connections
 
@@ -104,7 +158,13 @@ class Differ:
     # ------------------------------------------------------------------ scripts
 
     def check(self, script: list, resp: tuple[int, ...] = (2, 3)) -> None:
-        """Run ``script`` on fresh, flushed servers, once per protocol version; assert no mismatch."""
+        """Run ``script`` on fresh, flushed servers, once per protocol version; assert no mismatch.
+
+        Steps that need commands our server does not have yet are left out (see in_scope); the
+        rest is compared, and then the test is reported as skipped, naming what it could not run,
+        so a partial check never passes silently."""
+        full = script
+        script, missing = self.in_scope(full)
         problems: list[str] = []
         for version in resp:
             self.flushall()
@@ -116,6 +176,13 @@ class Differ:
                 ours.close()
         if problems:
             raise AssertionError(f"{len(problems)} mismatch(es) against redis-server:\n" + "\n".join(problems))
+        if missing:
+            import pytest
+
+            pytest.skip(
+                f"compared {len(script)} of {len(full)} steps; the rest need {', '.join(missing)}, "
+                "not implemented yet"
+            )
 
     def _run(self, script: list, real: RawConn, ours: RawConn) -> list[str]:
         problems = []

@@ -138,6 +138,7 @@ SCRIPTS = {
         ("PEXPIRETIME", "nope"),
         ("EXPIRE", "k", "100", "LT"),
         ("TTL", "k"),
+        Sleep(0.005),  # "100 s from now" is greater only once a millisecond has passed
         ("EXPIRE", "k", "100", "GT"),
         ("TTL", "k"),
         ("EXPIRE", "k", "100", "XX"),

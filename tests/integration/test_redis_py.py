@@ -7,6 +7,8 @@ import time
 import pytest
 import redis
 
+from tests.integration.conftest import requires
+
 
 def test_ping_echo(rr):
     assert rr.ping() is True
@@ -97,6 +99,7 @@ def test_pipeline_of_1000_commands(rr):
 
 
 def test_transaction_pipeline(rr):
+    requires(rr, "multi", "exec")
     pipe = rr.pipeline(transaction=True)
     pipe.set("a", 1).incr("a").get("a")
     assert pipe.execute() == [True, 2, b"2"]
@@ -223,6 +226,7 @@ def test_select_and_flushdb(rr):
 
 
 def test_wrongtype(rr):
+    requires(rr, "lpush")
     rr.lpush("list", "a")
     with pytest.raises(redis.ResponseError, match="WRONGTYPE Operation against a key holding the wrong kind of value"):
         rr.get("list")
