@@ -23,6 +23,7 @@ from ..errors import RedisError, err, syntax_error
 from ..resp import OK, Raw, SimpleString, Verbatim
 from . import table as cmdtable
 from .args import parse_int
+from ..glob import stringmatchlen
 from .table import ADMIN, ALLOW_BUSY, FAST, LOADING, NO_MULTI, NOSCRIPT, STALE, command, container
 
 # ---------------------------------------------------------------- helpers
@@ -35,80 +36,6 @@ def help_reply(name: str, lines: list[str]) -> list[SimpleString]:
     out.append(SimpleString(b"HELP"))
     out.append(SimpleString(b"    Prints this help."))
     return out
-
-
-def stringmatch(pattern: bytes, string: bytes, nocase: bool = False) -> bool:
-    """Redis's stringmatchlen: ``*``, ``?``, ``[...]`` with ``^`` and ranges, ``\\`` escapes."""
-    try:
-        from ..glob import stringmatch as shared  # type: ignore[attr-defined]
-    except ImportError:
-        shared = None
-    if shared is not None:
-        try:
-            return bool(shared(pattern, string, nocase))
-        except TypeError:
-            pass
-    if nocase:
-        pattern = pattern.lower()
-        string = string.lower()
-    return _match(pattern, 0, string, 0)
-
-
-def _match(p: bytes, pi: int, s: bytes, si: int) -> bool:
-    plen, slen = len(p), len(s)
-    while pi < plen:
-        c = p[pi]
-        if c == 42:  # *
-            while pi + 1 < plen and p[pi + 1] == 42:
-                pi += 1
-            if pi + 1 == plen:
-                return True
-            for k in range(si, slen + 1):
-                if _match(p, pi + 1, s, k):
-                    return True
-            return False
-        if si >= slen:
-            return False
-        if c == 63:  # ?
-            si += 1
-            pi += 1
-            continue
-        if c == 91:  # [
-            pi += 1
-            neg = pi < plen and p[pi] == 94
-            if neg:
-                pi += 1
-            matched = False
-            while pi < plen and p[pi] != 93:
-                if p[pi] == 92 and pi + 1 < plen:
-                    pi += 1
-                    if p[pi] == s[si]:
-                        matched = True
-                elif pi + 2 < plen and p[pi + 1] == 45:
-                    lo, hi = p[pi], p[pi + 2]
-                    if lo > hi:
-                        lo, hi = hi, lo
-                    if lo <= s[si] <= hi:
-                        matched = True
-                    pi += 2
-                elif p[pi] == s[si]:
-                    matched = True
-                pi += 1
-            if neg:
-                matched = not matched
-            if not matched:
-                return False
-            pi += 1
-            si += 1
-            continue
-        if c == 92 and pi + 1 < plen:
-            pi += 1
-            c = p[pi]
-        if c != s[si]:
-            return False
-        pi += 1
-        si += 1
-    return si == slen
 
 
 def bytes_to_human(n: int) -> str:
@@ -568,7 +495,7 @@ def config_get_command(c: Client, argv: list[bytes]):
             continue
         for name, p in cfg.visible_names():
             key = name.encode()
-            if key not in matches and stringmatch(pat, key, nocase=True):
+            if key not in matches and stringmatchlen(pat, key, nocase=True):
                 matches[key] = (key, p)
     return {k: cfg.format(p.name).encode("utf-8", "surrogateescape") for k, p in matches.values()}
 
