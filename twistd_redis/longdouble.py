@@ -11,7 +11,6 @@ Infinity is represented by the floats ``inf`` / ``-inf``.
 
 from __future__ import annotations
 
-import math
 import re
 from fractions import Fraction
 from typing import Union

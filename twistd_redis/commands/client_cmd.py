@@ -23,8 +23,9 @@ from ..client import (
     Client,
 )
 from ..errors import RedisError, err, not_integer, syntax_error
-from ..resp import NULL_ARRAY, OK, SimpleString, Verbatim
+from ..resp import NULL_ARRAY, OK, Verbatim
 from .args import parse_int
+from .table import help_reply
 from .table import ADMIN, LOADING, NOSCRIPT, STALE, command, container
 
 CLIENT_TYPE_NORMAL, CLIENT_TYPE_SLAVE, CLIENT_TYPE_PUBSUB, CLIENT_TYPE_MASTER = 0, 1, 2, 3
@@ -39,8 +40,7 @@ _TYPE_NAMES = {
 
 UNBLOCKED_ERROR = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 
-CLIENT_HELP = [
-    "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+CLIENT_HELP = [  # between help_reply's header and its HELP entry
     "CACHING (YES|NO)",
     "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
     "GETREDIR",
@@ -86,8 +86,6 @@ CLIENT_HELP = [
     "    Report tracking status for the current connection.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
-    "HELP",
-    "    Prints this help.",
 ]
 
 _CLIENT_FLAGS = NOSCRIPT | LOADING | STALE
@@ -199,7 +197,7 @@ def client_getredir_command(c: Client, argv: list[bytes]):
 @command("client|help", arity=2, flags=LOADING | STALE, group="connection")
 def client_help_command(c: Client, argv: list[bytes]):
     """CLIENT HELP"""
-    return [SimpleString(line.encode()) for line in CLIENT_HELP]
+    return help_reply("CLIENT", CLIENT_HELP)
 
 
 @command("client|info", arity=2, flags=_CLIENT_FLAGS, group="connection")

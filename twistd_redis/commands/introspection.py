@@ -27,6 +27,7 @@ from ..glob import stringmatchlen
 from ..resp import RespSet, SimpleString
 from . import table
 from .args import parse_int
+from .table import help_reply
 from .table import LOADING, STALE, CommandSpec, command, container
 
 _META_PATH = os.path.join(os.path.dirname(__file__), "redis_meta.json")
@@ -500,8 +501,7 @@ def _getkeys(argv: list[bytes], with_flags: bool) -> Any:
 
 # ---------------------------------------------------------------- the commands
 
-COMMAND_HELP = [
-    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+COMMAND_HELP = [  # between help_reply's header and its HELP entry
     "(no subcommand)",
     "    Return details about all Redis commands.",
     "COUNT",
@@ -520,8 +520,6 @@ COMMAND_HELP = [
     "    Return the keys from a full Redis command.",
     "GETKEYSANDFLAGS <full-command>",
     "    Return the keys and the access flags from a full Redis command.",
-    "HELP",
-    "    Prints this help.",
 ]
 
 
@@ -616,4 +614,4 @@ def command_getkeysandflags_command(c: Client, argv: list[bytes]):
 @command("command|help", arity=2, flags=LOADING | STALE, group="server")
 def command_help_command(c: Client, argv: list[bytes]):
     """COMMAND HELP"""
-    return [SimpleString(line.encode()) for line in COMMAND_HELP]
+    return help_reply("COMMAND", COMMAND_HELP)

@@ -39,6 +39,7 @@ from ..glob import compile_matcher
 from ..keyspace import Database
 from ..resp import OK, SimpleString
 from .args import LLONG_MAX, parse_int
+from .table import help_reply
 from .table import DENYOOM, FAST, LOADING, READONLY, STALE, WRITE, command, container
 
 LRU_CLOCK_MAX = (1 << 24) - 1
@@ -515,8 +516,7 @@ def flushall_command(c: Client, argv: list[bytes]):
 
 container("object", arity=-2, group="generic")
 
-OBJECT_HELP = [
-    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+OBJECT_HELP = [  # between help_reply's header and its HELP entry
     "ENCODING <key>",
     "    Return the kind of internal representation used in order to store the value",
     "    associated with a <key>.",
@@ -529,8 +529,6 @@ OBJECT_HELP = [
     "REFCOUNT <key>",
     "    Return the number of references of the value associated with the specified",
     "    <key>.",
-    "HELP",
-    "    Prints this help.",
 ]
 
 
@@ -623,7 +621,7 @@ def object_freq_command(c: Client, argv: list[bytes]):
 @command("object|help", arity=2, flags=LOADING | STALE, keys=(0, 0, 0), group="generic")
 def object_help_command(c: Client, argv: list[bytes]):
     """OBJECT HELP"""
-    return [SimpleString(line.encode()) for line in OBJECT_HELP]
+    return help_reply("OBJECT", OBJECT_HELP)
 
 
 # ------------------------------------------------------------------ EXPIRE family

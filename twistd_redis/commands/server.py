@@ -24,18 +24,10 @@ from ..resp import OK, Raw, SimpleString, Verbatim
 from . import table as cmdtable
 from .args import parse_int
 from ..glob import stringmatchlen
+from .table import help_reply
 from .table import ADMIN, ALLOW_BUSY, FAST, LOADING, NO_MULTI, NOSCRIPT, STALE, command, container
 
 # ---------------------------------------------------------------- helpers
-
-
-def help_reply(name: str, lines: list[str]) -> list[SimpleString]:
-    """addReplyHelp: a header, the lines, and HELP's own entry, as status strings."""
-    out = [SimpleString(b"%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:" % name.encode())]
-    out.extend(SimpleString(ln.encode()) for ln in lines)
-    out.append(SimpleString(b"HELP"))
-    out.append(SimpleString(b"    Prints this help."))
-    return out
 
 
 def bytes_to_human(n: int) -> str:

@@ -173,6 +173,17 @@ def container(name: str, arity: int = -2, flags: int = 0, group: str = "generic"
     return spec
 
 
+def help_reply(name: str, lines: list[str]) -> list[Any]:
+    """addReplyHelp: a header, the lines, and HELP's own entry, as status strings."""
+    from ..resp import SimpleString
+
+    out = [SimpleString(b"%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:" % name.encode())]
+    out.extend(SimpleString(ln.encode()) for ln in lines)
+    out.append(SimpleString(b"HELP"))
+    out.append(SimpleString(b"    Prints this help."))
+    return out
+
+
 def all_specs() -> list[CommandSpec]:
     """Every row, subcommands included."""
     out = []
