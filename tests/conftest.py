@@ -13,3 +13,12 @@ def server():
 @pytest.fixture
 def conn(server):
     return server.connect()
+
+
+@pytest.fixture
+def events(server):
+    """Keyspace notifications as (event, key, dbid), recorded without pub/sub."""
+    out = []
+    server.state.notify_flags = "KEA"
+    server.state.keyspace_notifier = lambda t, ev, key, dbid: out.append((ev, key, dbid))
+    return out

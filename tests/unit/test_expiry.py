@@ -9,14 +9,6 @@ NOW_MS = int(START_TIME * 1000)
 
 
 @pytest.fixture
-def events(server):
-    out = []
-    server.state.notify_flags = "KEA"
-    server.state.keyspace_notifier = lambda t, ev, key, dbid: out.append((ev, key, dbid))
-    return out
-
-
-@pytest.fixture
 def props(server):
     out = []
     server.state.propagation_targets.append(lambda dbid, argv: out.append(list(argv)))

@@ -12,14 +12,6 @@ from twistd_redis.datatypes import TYPES, copy_value, encoding_name, register_ty
 
 
 @pytest.fixture
-def events(server):
-    out = []
-    server.state.notify_flags = "KEA"
-    server.state.keyspace_notifier = lambda t, ev, key, dbid: out.append((ev, key, dbid))
-    return out
-
-
-@pytest.fixture
 def props(server):
     out = []
     server.state.propagation_targets.append(lambda dbid, argv: out.append((dbid, list(argv))))
