@@ -29,6 +29,8 @@ CLIENT_TRACKING = 1 << 31  # t
 # Internal bits, not shown by CLIENT LIST. Every special state is a flag so that the command path
 # tests one attribute (``if c.flags:``) before taking the slow road.
 CLIENT_NEEDS_AUTH = 1 << 50
+# Inside MULTI/EXEC or a script: blocking commands answer their timeout reply at once.
+CLIENT_DENY_BLOCKING = 1 << 41
 CLIENT_REPLY_OFF = 1 << 51
 CLIENT_REPLY_SKIP_NEXT = 1 << 52
 CLIENT_REPLY_SKIP = 1 << 53

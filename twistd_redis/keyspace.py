@@ -109,15 +109,21 @@ class Database:
         self.access[key] = self.lruclock
         if not keepttl and self.expires:
             self.expires.pop(key, None)
-        if self.state.watched_keys:
-            self.state.signal_modified_key(self, key)
+        state = self.state
+        if state.watched_keys:
+            state.signal_modified_key(self, key)
+        if state.blocking_keys:
+            state.signal_key_as_ready(self, key)
 
     def add(self, key: bytes, value: Any) -> None:
         """dbAdd: the key must not exist."""
         self.data[key] = value
         self.access[key] = self.lruclock
-        if self.state.watched_keys:
-            self.state.signal_modified_key(self, key)
+        state = self.state
+        if state.watched_keys:
+            state.signal_modified_key(self, key)
+        if state.blocking_keys:
+            state.signal_key_as_ready(self, key)
 
     def delete(self, key: bytes) -> bool:
         """dbDelete: remove key, value and TTL; True if it existed. Does not signal."""

@@ -27,6 +27,7 @@ from .client import CLIENT_MONITOR, CLIENT_MULTI, CLIENT_NEEDS_AUTH, CLIENT_PUBS
 from .commands import table as cmdtable
 from .config import Config
 from .errors import NoAuthError, RedisError, unknown_command, unknown_subcommand, wrong_arity
+from .blocking import handle_clients_blocked_on_keys
 from .keyspace import ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC, Database
 
 log = logging.getLogger("twistd_redis")
@@ -152,6 +153,13 @@ class ServerState(Service):
         self.propagation_targets: list[Callable[[int, list[bytes]], None]] = []
         self.propagate_override: list[list[bytes]] | None = None
         self.watched_keys: dict[tuple[int, bytes], list[Client]] = {}
+        # Blocking (blocking.py): waiters per (db id, key) in arrival order, keys made ready by
+        # the current command, and a nesting count EXEC/scripts raise to defer serving.
+        self.blocking_keys: dict[tuple[int, bytes], deque] = {}
+        self.ready_keys: dict[tuple[int, bytes], None] = {}
+        self.blocked_clients_count = 0
+        self.serving_blocked = False
+        self.exec_nesting = 0
         self.shutdown_hooks: list[Callable[[], Any]] = []
         self.shutdown_callback: Callable[[], Any] = self._stop_reactor  # SHUTDOWN's last step
         self.listening_ports: list[Any] = []
@@ -355,6 +363,8 @@ class ServerState(Service):
             self._propagate_call(c, spec, argv)
         if self.monitors and not spec.flags & (cmdtable.SKIP_MONITOR | cmdtable.ADMIN):
             self.feed_monitors(c, argv)
+        if self.ready_keys:
+            handle_clients_blocked_on_keys(self)
         return reply
 
     def update_time(self) -> None:
@@ -424,6 +434,12 @@ class ServerState(Service):
 
                 for wc in clients:
                     wc.flags |= CLIENT_DIRTY_CAS
+
+    def signal_key_as_ready(self, db: Database, key: bytes) -> None:
+        """signalKeyAsReady: a client blocked on ``key`` may be servable now (a push into an
+        existing list, a ZADD...). ``Database.add``/``set_key`` call this themselves."""
+        if (db.id, key) in self.blocking_keys:
+            self.ready_keys[(db.id, key)] = None
 
     def signal_flushed_db(self, dbid: int) -> None:
         """touchAllWatchedKeysInDb: a flush invalidates every WATCH on keys of that db."""

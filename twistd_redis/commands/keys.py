@@ -34,6 +34,7 @@ from typing import Any
 
 from ..client import Client
 from ..datatypes import copy_value, encoding_name, type_name
+from ..blocking import scan_database_for_ready_keys
 from ..errors import INVALID_DB, NO_SUCH_KEY, RedisError, not_integer, syntax_error
 from ..glob import compile_matcher
 from ..keyspace import Database
@@ -472,6 +473,9 @@ def swapdb_command(c: Client, argv: list[bytes]):
         snaps.drop_db(b)
         state.signal_flushed_db(id1)
         state.signal_flushed_db(id2)
+        if state.blocking_keys:  # scanDatabaseForReadyKeys: waiters may be servable now
+            scan_database_for_ready_keys(state, a)
+            scan_database_for_ready_keys(state, b)
     state.dirty += 1
     return OK
 

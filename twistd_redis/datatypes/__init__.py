@@ -127,3 +127,11 @@ def copy_value(value: Any) -> Any:
 register_type(bytes, b"string", string_encoding, copy=lambda v: v)
 register_type(bytearray, b"string", string_encoding, copy=bytearray)
 register_type(EmbStr, b"string", string_encoding, copy=lambda v: v)
+
+# The collection types register themselves on import.
+from .hash import RedisHash  # noqa: E402
+from .list import RedisList  # noqa: E402
+from .set import RedisSet  # noqa: E402
+from .zset import RedisZSet  # noqa: E402
+
+__all__ += ["RedisHash", "RedisList", "RedisSet", "RedisZSet"]
