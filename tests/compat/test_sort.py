@@ -1,0 +1,368 @@
+"""SORT and SORT_RO, every option and error, compared byte for byte with redis-server."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.compat.differ import Unordered
+
+pytestmark = pytest.mark.compat
+
+ERR = "ERR One or more scores can't be converted into double"
+
+SCRIPTS = {
+    "numeric_list": [
+        ("RPUSH", "l", "3", "1", "2", "10", "1.5", "-4", "0x10", "+.5", " 7", "1e2", "-inf", "inf"),
+        ("SORT", "l"),
+        ("SORT", "l", "DESC"),
+        ("SORT", "l", "ASC"),
+        ("SORT", "l", "desc", "asc"),
+        ("SORT_RO", "l"),
+        ("SORT_RO", "l", "DESC", "LIMIT", "2", "3"),
+        # ties on equal scores are ordered by the elements' bytes
+        ("RPUSH", "t", "1.0", "1", "01", "1e0", "0.1e1", "2", "0", "-0", "0.0", "", "1"),
+        ("SORT", "t"),
+        ("SORT", "t", "DESC"),
+        ("SORT", "nokey"),
+        ("SORT_RO", "nokey", "DESC", "ALPHA"),
+    ],
+    "limit": [
+        ("RPUSH", "l", "5", "3", "4", "1", "2"),
+        ("SORT", "l", "LIMIT", "0", "2"),
+        ("SORT", "l", "LIMIT", "1", "2"),
+        ("SORT", "l", "LIMIT", "3", "100"),
+        ("SORT", "l", "LIMIT", "4", "1"),
+        ("SORT", "l", "LIMIT", "5", "1"),
+        ("SORT", "l", "LIMIT", "50", "1"),
+        ("SORT", "l", "LIMIT", "-3", "2"),
+        ("SORT", "l", "LIMIT", "1", "-1"),
+        ("SORT", "l", "LIMIT", "1", "-100"),
+        ("SORT", "l", "LIMIT", "0", "0"),
+        ("SORT", "l", "LIMIT", "2", "0"),
+        ("SORT", "l", "LIMIT", "9223372036854775807", "9223372036854775807"),
+        ("SORT", "l", "LIMIT", "1", "9223372036854775807"),
+        ("SORT", "l", "LIMIT", "-9223372036854775808", "2"),
+        ("SORT", "l", "DESC", "LIMIT", "1", "3"),
+        ("SORT", "l", "LIMIT", "1", "3", "LIMIT", "0", "1"),
+        ("SORT", "l", "LIMIT", "1"),
+        ("SORT", "l", "LIMIT"),
+        ("SORT", "l", "LIMIT", "a", "1"),
+        ("SORT", "l", "LIMIT", "1", "b"),
+        ("SORT", "l", "LIMIT", "1.5", "1"),
+        ("SORT", "l", "LIMIT", "9223372036854775808", "1"),
+        ("SORT", "nokey", "LIMIT", "0", "1"),
+        ("SORT", "nokey", "LIMIT", "1", "1"),
+        ("SORT", "l", "LIMIT", "0", "2", "BY", "nosort"),
+        ("SORT", "l", "LIMIT", "1", "-1", "BY", "nosort", "DESC"),
+        ("SORT", "l", "LIMIT", "7", "1", "BY", "nosort"),
+        ("SORT", "l", "LIMIT", "0", "0", "BY", "nosort"),
+    ],
+    "alpha": [
+        ("RPUSH", "l", "b", "B", "a", "10", "9", b"\xc3\xa9", b"\xff", b"\xfe\x01", "Z", "", "a b", "a"),
+        ("SORT", "l", "ALPHA"),
+        ("SORT", "l", "ALPHA", "DESC"),
+        ("SORT", "l", "alpha", "limit", "2", "4"),
+        ("SORT", "l"),
+        ("RPUSH", "nul", "a\x00c", "a\x00b", "a", "a\x00a", "b\x00", "b"),
+        ("SORT", "nul", "ALPHA"),
+        ("SORT", "nul", "ALPHA", "DESC"),
+        ("SORT", "nul", "ALPHA", "STORE", "dst"),
+        ("LRANGE", "dst", "0", "-1"),
+        ("SORT", "nul", "ALPHA", "DESC", "STORE", "dst"),
+        ("LRANGE", "dst", "0", "-1"),
+        ("SORT", "nul"),
+    ],
+    "numeric_errors": [
+        ("RPUSH", "ok", "1.5", "2"),
+        ("RPUSH", "bad", "1", "x"),
+        ("SORT", "bad"),
+        ("SORT", "bad", "STORE", "dst"),
+        ("EXISTS", "dst"),
+        ("SORT", "bad", "ALPHA"),
+        ("SORT", "bad", "BY", "nosort"),
+        ("SORT_RO", "bad", "LIMIT", "0", "1"),
+        ("RPUSH", "sp", "5 ", "1"),
+        ("SORT", "sp"),
+        ("RPUSH", "nan", "nan", "1"),
+        ("SORT", "nan"),
+        ("RPUSH", "ws", "  ", "1"),
+        ("SORT", "ws"),
+        ("RPUSH", "e", "1e", "1"),
+        ("SORT", "e"),
+        ("RPUSH", "hx", "0x", "1"),
+        ("SORT", "hx"),
+        ("RPUSH", "hxp", "0x1p", "1"),
+        ("SORT", "hxp"),
+        ("RPUSH", "infn", "infinit", "1"),
+        ("SORT", "infn"),
+        ("RPUSH", "hexok", "0x.8", "0X1P3", "0x1p-1074", "INFINITY", "-Infinity", "0e-5000", "1\x00junk"),
+        ("SORT", "hexok"),
+        ("SORT", "ok"),
+    ],
+    "numeric_erange_is_sticky": [
+        # Redis does not clear errno before strtod: after an ERANGE, numeric SORTs fail on the
+        # first value that is not an integer-encoded object until errno is reset.
+        ("RPUSH", "ok", "1.5", "2"),
+        ("RPUSH", "ints", "3", "2", "1"),
+        ("RPUSH", "big", "1", "1e999"),
+        ("SORT", "ok"),
+        ("SORT", "big"),
+        ("SORT", "ok"),
+        ("SORT", "ints"),
+        ("SORT", "ints", "BY", "nosort"),
+        ("SORT", "ok", "ALPHA"),
+        ("SORT", "nokey"),
+    ],
+    "numeric_erange_underflow": [
+        ("RPUSH", "u", "1e-310", "1"),
+        ("SORT", "u"),
+    ],
+    "numeric_erange_overflow_neg": [
+        ("RPUSH", "u", "-1e999", "1"),
+        ("SORT", "u"),
+    ],
+    "numeric_erange_round_to_inf": [
+        ("RPUSH", "u", "1.7976931348623159e308", "1"),
+        ("SORT", "u"),
+    ],
+    "numeric_erange_subnormal_edge": [
+        ("RPUSH", "u", "2.2250738585072011e-308", "1"),
+        ("SORT", "u"),
+    ],
+    "numeric_erange_hex_subnormal": [
+        ("RPUSH", "u", "0x1.8p-1074", "1"),
+        ("SORT", "u"),
+    ],
+    "numeric_min_normal_is_fine": [
+        ("RPUSH", "u", "2.2250738585072014e-308", "1", "4.9e-324x"),
+        ("SORT", "u"),
+        ("LREM", "u", "0", "4.9e-324x"),
+        ("SORT", "u"),
+    ],
+    "by_pattern": [
+        ("RPUSH", "l", "a", "b", "c", "d"),
+        ("MSET", "w_a", "3", "w_b", "1", "w_c", "2", "o_a", "A", "o_b", "B", "o_c", "C", "o_d", "D"),
+        ("SORT", "l", "BY", "w_*"),
+        ("SORT", "l", "BY", "w_*", "DESC"),
+        ("SORT", "l", "BY", "w_*", "GET", "o_*"),
+        ("SORT", "l", "BY", "w_*", "GET", "#", "GET", "o_*", "GET", "w_*", "GET", "missing_*"),
+        ("SORT", "l", "BY", "w_*", "GET", "nostar"),
+        ("SORT", "l", "BY", "w_*", "LIMIT", "1", "2", "GET", "o_*"),
+        ("SORT", "l", "BY", "w_*", "LIMIT", "0", "1", "DESC"),
+        ("SORT", "l", "BY", "missing_*"),
+        ("SORT", "l", "BY", "missing_*", "DESC"),
+        ("SORT", "l", "BY", "w_*", "ALPHA"),
+        ("SORT", "l", "BY", "o_*", "ALPHA", "DESC"),
+        ("SORT", "l", "BY", "o_*"),
+        ("SORT", "l", "BY", "w_*", "BY", "o_*", "ALPHA"),
+        ("SORT", "l", "BY", "o_*", "BY", "w_*"),
+        ("SORT", "l", "BY", "w_*\x00", "GET", "w\x00_*"),
+        ("SORT", "l", "BY", "nosort", "GET", "#\x00zz", "GET", "o_*"),
+        ("SORT", "l", "GET", "#"),
+        ("SORT", "l", "ALPHA", "GET", "#", "GET", "o_*"),
+        ("SORT", "l", "ALPHA", "GET"),
+        ("SORT", "l", "BY"),
+        ("SORT", "l", "BY", "w_*", "STORE"),
+        # BY values of other types are missing; integer-encoded and APPENDed strings both count
+        ("RPUSH", "w_d", "x"),
+        ("SORT", "l", "BY", "w_*"),
+        ("SET", "w_d", "0"),
+        ("APPEND", "w_d", "5"),
+        ("SORT", "l", "BY", "w_*"),
+        ("SET", "w_d", "oops"),
+        ("SORT", "l", "BY", "w_*"),
+        ("SORT", "l", "BY", "w_*", "ALPHA"),
+        ("SORT", "l", "BY", "nosort", "GET", "w_*"),
+        ("INCRBYFLOAT", "w_d", "1"),
+        ("SORT", "l", "BY", "w_*"),
+    ],
+    "by_alpha_ties_with_limit": [
+        # equal BY values under ALPHA keep no defined order: qsort without LIMIT, pqsort with it
+        ("RPUSH", "l", *[f"e{i}" for i in range(60)]),
+        *[("SET", f"w_e{i}", "xyz"[i % 3]) for i in range(0, 60, 2)],
+        ("SORT", "l", "BY", "w_*", "ALPHA"),
+        ("SORT", "l", "BY", "w_*", "ALPHA", "DESC"),
+        ("SORT", "l", "BY", "w_*", "ALPHA", "LIMIT", "0", "10"),
+        ("SORT", "l", "BY", "w_*", "ALPHA", "LIMIT", "25", "10"),
+        ("SORT", "l", "BY", "w_*", "ALPHA", "LIMIT", "50", "10"),
+        ("SORT", "l", "BY", "w_*", "ALPHA", "LIMIT", "5", "50", "DESC"),
+        ("SORT", "l", "BY", "w_*", "ALPHA", "LIMIT", "1", "-1"),
+        ("SORT", "l", "BY", "w_*", "ALPHA", "LIMIT", "0", "0"),
+        ("SORT", "l", "BY", "w_*", "ALPHA", "LIMIT", "59", "1"),
+        ("SORT", "l", "BY", "w_*", "ALPHA", "LIMIT", "3", "4", "STORE", "dst"),
+        ("LRANGE", "dst", "0", "-1"),
+        ("SORT", "l", "BY", "w_*", "LIMIT", "3", "10"),
+        ("SORT", "l", "BY", "w_*", "LIMIT", "3", "10", "DESC"),
+        ("RPUSH", "s", "5", "6"),
+        ("SORT", "s", "BY", "w_*", "ALPHA", "LIMIT", "0", "1"),
+    ],
+    "by_hash_field": [
+        ("RPUSH", "l", "1", "2", "3", "4"),
+        ("HSET", "h_1", "w", "30", "name", "one"),
+        ("HSET", "h_2", "w", "10", "name", "two"),
+        ("HSET", "h_3", "w", "20", "name", "three"),
+        ("HSET", "h_4", "other", "x", "name", "four"),
+        ("SORT", "l", "BY", "h_*->w"),
+        ("SORT", "l", "BY", "h_*->w", "GET", "h_*->name"),
+        ("SORT", "l", "BY", "h_*->w", "DESC", "GET", "#", "GET", "h_*->name", "GET", "h_*->nope"),
+        ("SORT", "l", "BY", "h_*->name", "ALPHA", "GET", "h_*->name"),
+        ("SORT", "l", "BY", "h_*->name", "GET", "h_*->name"),
+        ("SORT", "l", "BY", "h_*->", "GET", "h_*->"),
+        ("SORT", "l", "BY", "h->*", "GET", "h->*"),
+        ("SORT", "l", "GET", "h_*->w->x"),
+        ("SET", "s_1", "plain"),
+        ("SORT", "l", "GET", "s_*->w", "GET", "h_*"),
+        ("HSET", "h_1", "w", "1e999"),
+        ("SORT", "l", "BY", "h_*->w"),
+        ("HSET", "big_1", "w", "x" * 100, "v", "5"),
+        ("HSET", "big_2", "w", "y", "v", "3"),
+        ("SORT", "l", "BY", "big_*->v", "LIMIT", "0", "2", "GET", "big_*->w"),
+    ],
+    "get_store": [
+        ("RPUSH", "l", "2", "1", "3"),
+        ("MSET", "o_1", "one", "o_3", "three"),
+        ("SORT", "l", "STORE", "dst"),
+        ("LRANGE", "dst", "0", "-1"),
+        ("TYPE", "dst"),
+        ("OBJECT", "ENCODING", "dst"),
+        ("SORT", "l", "GET", "o_*", "GET", "#", "STORE", "dst"),
+        ("LRANGE", "dst", "0", "-1"),
+        ("SORT", "l", "DESC", "LIMIT", "0", "2", "STORE", "dst"),
+        ("LRANGE", "dst", "0", "-1"),
+        ("SET", "str", "v", "EX", "100"),
+        ("SORT", "l", "STORE", "str"),
+        ("TYPE", "str"),
+        ("TTL", "str"),
+        ("SORT", "l", "STORE", "a", "STORE", "b"),
+        ("EXISTS", "a", "b"),
+        ("SORT", "l", "store", "l"),
+        ("LRANGE", "l", "0", "-1"),
+        ("SORT", "nokey", "STORE", "dst"),
+        ("EXISTS", "dst"),
+        ("SORT", "nokey", "STORE", "dst"),
+        ("SORT", "l", "LIMIT", "5", "5", "STORE", "b"),
+        ("EXISTS", "b"),
+        ("SORT", "l", "LIMIT", "0", "1", "GET", "nostar", "STORE", "g"),
+        ("LRANGE", "g", "0", "-1"),
+        ("SORT_RO", "l", "STORE", "dst"),
+        ("SORT_RO", "l", "store"),
+        ("SORT", "l", "STORE"),
+        ("SORT", "l", "BOGUS"),
+        ("SORT", "l", "DESC", "BOGUS", "LIMIT", "x", "y"),
+        ("SORT", "l", "LIMIT", "x", "y", "BOGUS"),
+        ("EXISTS", "dst"),
+    ],
+    "sets": [
+        ("SADD", "iset", "5", "-3", "9", "1", "100"),
+        ("SORT", "iset"),
+        ("SORT", "iset", "DESC", "LIMIT", "1", "2"),
+        ("SORT", "iset", "BY", "nosort"),
+        ("SORT", "iset", "BY", "nosort", "DESC"),
+        ("SORT", "iset", "BY", "nosort", "LIMIT", "1", "2"),
+        ("SORT", "iset", "BY", "nosort", "STORE", "dst"),
+        ("LRANGE", "dst", "0", "-1"),
+        ("SORT", "iset", "BY", "nosort", "DESC", "LIMIT", "0", "3", "STORE", "dst"),
+        ("LRANGE", "dst", "0", "-1"),
+        ("SORT", "iset", "ALPHA"),
+        ("SADD", "hset", "b", "a", "c", "10", "9"),
+        ("SORT", "hset", "ALPHA"),
+        ("SORT", "hset", "ALPHA", "DESC", "LIMIT", "1", "3"),
+        Unordered(("SORT", "hset", "BY", "nosort")),
+        ("SORT", "hset", "BY", "nosort", "STORE", "dst"),
+        ("LRANGE", "dst", "0", "-1"),
+        ("SORT", "hset", "BY", "nosort", "DESC", "STORE", "dst"),
+        ("LRANGE", "dst", "0", "-1"),
+        ("SORT", "hset", "BY", "nosort", "GET", "#", "GET", "x_*", "STORE", "dst"),
+        ("LRANGE", "dst", "0", "-1"),
+        ("SORT", "hset"),
+        ("SADD", "nums", "1.5", "2", "-1"),
+        ("SORT", "nums"),
+        ("SORT", "nums", "DESC"),
+        ("OBJECT", "ENCODING", "iset"),
+    ],
+    "zsets": [
+        ("ZADD", "z", "3", "c", "1", "a", "2", "b", "2", "bb", "0", "z"),
+        ("OBJECT", "ENCODING", "z"),
+        ("SORT", "z", "BY", "nosort"),
+        ("OBJECT", "ENCODING", "z"),
+        ("SORT", "z", "BY", "nosort", "DESC"),
+        ("SORT", "z", "BY", "nosort", "LIMIT", "1", "2"),
+        ("SORT", "z", "BY", "nosort", "DESC", "LIMIT", "1", "3"),
+        ("SORT", "z", "BY", "nosort", "LIMIT", "4", "10"),
+        ("SORT", "z", "BY", "nosort", "LIMIT", "5", "10"),
+        ("SORT", "z", "BY", "nosort", "DESC", "LIMIT", "-2", "-1"),
+        ("SORT", "z", "BY", "nosort", "GET", "#", "GET", "k_*"),
+        ("SORT", "z", "BY", "nosort", "STORE", "dst"),
+        ("LRANGE", "dst", "0", "-1"),
+        ("SORT", "z", "ALPHA"),
+        ("SORT", "z", "ALPHA", "DESC", "LIMIT", "0", "2"),
+        ("SORT", "z"),
+        ("ZADD", "zn", "5", "10", "4", "2", "3", "33"),
+        ("SORT", "zn"),
+        ("SORT_RO", "zn", "DESC"),
+        ("ZADD", "small", "1", "x"),
+        ("OBJECT", "ENCODING", "small"),
+        ("SORT_RO", "small", "ALPHA"),
+        ("OBJECT", "ENCODING", "small"),
+        ("ZADD", "small2", "1", "x"),
+        ("SORT", "small2", "BY", "nosort"),
+        ("OBJECT", "ENCODING", "small2"),
+    ],
+    "wrongtype_and_arity": [
+        ("SET", "s", "v"),
+        ("SORT", "s"),
+        ("SORT_RO", "s"),
+        ("SORT", "s", "BY", "nosort", "STORE", "dst"),
+        ("HSET", "h", "f", "v"),
+        ("SORT", "h"),
+        ("SORT", "s", "BOGUS"),
+        ("SORT", "s", "LIMIT", "x", "1"),
+        ("SORT",),
+        ("SORT_RO",),
+        ("sort_ro", "nokey"),
+        ("SoRt", "nokey", "AlPhA", "dEsC"),
+    ],
+    "getkeys": [
+        ("COMMAND", "GETKEYS", "SORT", "a"),
+        ("COMMAND", "GETKEYS", "SORT", "a", "STORE", "b"),
+        ("COMMAND", "GETKEYS", "SORT", "a", "STORE", "b", "STORE", "c"),
+        ("COMMAND", "GETKEYS", "SORT", "a", "BY", "store", "GET", "store", "LIMIT", "store", "store", "STORE", "d"),
+        ("COMMAND", "GETKEYS", "SORT_RO", "a", "STORE", "b"),
+        ("COMMAND", "GETKEYSANDFLAGS", "SORT", "a", "STORE", "b"),
+        ("COMMAND", "INFO", "sort", "sort_ro"),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_sort(check, name):
+    check(SCRIPTS[name])
+
+
+def test_sortstore_events_and_dirty(differ):
+    """Keyspace events of SORT ... STORE (sortstore, del) and dirty counts, both servers."""
+    from tests.helpers_proc import RawConn
+
+    if not differ.implemented(("PSUBSCRIBE",)):
+        pytest.skip("PSUBSCRIBE is not implemented yet (tests/unit/test_sort.py checks the events)")
+    outs = []
+    for port in (differ.real_port, differ.our_port):
+        with RawConn(port) as c:
+            c.call("FLUSHALL")
+            c.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
+            try:
+                with RawConn(port) as sub:
+                    sub.call("PSUBSCRIBE", "__key*__:*")
+                    c.call("RPUSH", "l", "2", "1")
+                    c.call("SORT", "l", "STORE", "dst")
+                    c.call("SORT", "nokey", "STORE", "dst")
+                    c.call("SORT", "nokey", "STORE", "dst")
+                    c.call("SET", "marker", "x")
+                    got = b""
+                    while b"marker" not in got.rsplit(b"pmessage", 1)[-1]:
+                        got += sub.read_reply()
+                    outs.append(got)
+            finally:
+                c.call("CONFIG", "SET", "notify-keyspace-events", "")
+    assert outs[0] == outs[1]
+    assert b"sortstore" in outs[0]
