@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
 from tests.compat.differ import Approx, Unordered, compare, show
 from tests.helpers_proc import RawConn, encode_command
@@ -53,9 +53,6 @@ SET_GET = st.sampled_from([(), (b"GET",)])
 class CompareServers(RuleBasedStateMachine):
     real_port: int = 0
     our_port: int = 0
-    # Whether our server has RPUSH (lists arrive with the collections issue): the wrong-type rule
-    # runs only then, and from then on automatically.
-    ours_has_lists: bool = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -138,7 +135,6 @@ class CompareServers(RuleBasedStateMachine):
     def copy(self, src, dst, replace):
         self.same(b"COPY", src, dst, *((b"REPLACE",) if replace else ()))
 
-    @precondition(lambda self: self.ours_has_lists)
     @rule(k=KEYS, v=VALUES)
     def other_type(self, k, v):
         """A list under a key: every string command on it must fail with WRONGTYPE."""
@@ -211,9 +207,6 @@ def machine(servers):
     real, ours = servers
     CompareServers.real_port = real.port
     CompareServers.our_port = ours.port
-    with RawConn(ours.port) as c:
-        reply = c.call("COMMAND", "INFO", "rpush")
-    CompareServers.ours_has_lists = not reply.startswith((b"*1\r\n$-1", b"*1\r\n*-1", b"*1\r\n_"))
     return CompareServers
 
 
