@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Throughput, latency and server CPU per request: twistd-redis beside a real redis-server.
 
-    python benchmarks/run.py [--quick] [--tests set,get] [--scenarios c50p1,c50p16,c1p1]
-                             [--repeat N] [--no-json]
+    python benchmarks/run.py [--quick] [--suite strings|collections|all] [--tests set,get]
+                             [--scenarios c50p1,c50p16,c1p1] [--repeat N] [--no-json]
 
 Starts both servers (pinned to core 0 with taskset), runs redis-benchmark (pinned to core 1) once
 per test, scenario and server - alternating ours/redis so drift in machine load hits both - and
@@ -29,9 +29,37 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _servers import CLK_TCK, REPO, Server, cpu_seconds, free_port, have_taskset, install_signal_exit, pinned  # noqa: E402
+from _servers import (  # noqa: E402
+    CLK_TCK,
+    REPO,
+    Server,
+    cpu_seconds,
+    free_port,
+    have_taskset,
+    install_signal_exit,
+    pinned,
+    send_command,
+)
 
 ALL_TESTS = ["ping_mbulk", "set", "get", "incr", "mset"]
+
+# --suite name -> (redis-benchmark -t names, scenarios); --tests / --scenarios override either part.
+# "collections" is redis-benchmark's own list/set/hash/zset tests at -c 50, as users run them:
+#   redis-benchmark -t lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,lrange_100 -c 50
+# (without -r every SADD/HSET/ZADD writes the one member "element:__rand_int__", so SPOP mostly
+# pops an empty set, exactly as against real Redis; add --extra '-r 100000' for distinct members).
+SUITES: dict[str, tuple[list[str], list[str]]] = {
+    "strings": (ALL_TESTS, ["c50p1", "c50p16", "c1p1"]),
+    "collections": (["lpush", "rpush", "lpop", "rpop", "sadd", "hset", "spop", "zadd", "lrange_100"], ["c50p1"]),
+}
+SUITES["all"] = (SUITES["strings"][0] + SUITES["collections"][0], SUITES["strings"][1])
+
+# redis-benchmark's lrange_N test first runs -n LPUSHes ("LPUSH (needed to benchmark LRANGE)") in the
+# same invocation, which would bill their CPU to LRANGE. So for lrange_N we fill `mylist` ourselves
+# (600 elements "xxx", what those LPUSHes leave at -d 3) and run the very command that test sends,
+# `LRANGE mylist 0 N-1`, as a redis-benchmark custom command: the CPU measured is LRANGE's alone.
+LRANGE_TESTS = {"lrange_100": 100, "lrange_300": 300, "lrange_500": 500, "lrange_600": 600}
+LRANGE_FILL = 600
 
 # name -> (clients, pipeline, requests full, requests --quick)
 SCENARIOS: dict[str, tuple[int, int, int, int]] = {
@@ -84,8 +112,13 @@ def bench_once(srv: Server, scenario: str, test: str, n: int, client_core: int |
                extra: list[str], timeout: float) -> Run:
     clients, pipeline, _, _ = SCENARIOS[scenario]
     srv.ensure_running()
+    if test in LRANGE_TESTS:
+        prepare_lrange(srv.port)
+        what = ["LRANGE", "mylist", "0", str(LRANGE_TESTS[test] - 1)]  # custom command, no -t
+    else:
+        what = ["-t", test]
     cmd = pinned(["redis-benchmark", "-h", "127.0.0.1", "-p", str(srv.port), "-c", str(clients),
-                  "-P", str(pipeline), "-n", str(n), "-t", test, "--csv", *extra], client_core)
+                  "-P", str(pipeline), "-n", str(n), "--csv", *extra, *what], client_core)
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu0 = cpu_seconds(srv.pid)
     t0 = time.perf_counter()
@@ -114,6 +147,14 @@ def bench_once(srv: Server, scenario: str, test: str, n: int, client_core: int |
         if not srv.alive():
             run.error = f"server died ({run.error})"
     return run
+
+
+def prepare_lrange(port: int) -> None:
+    """`mylist` = LRANGE_FILL elements "xxx", as redis-benchmark's own LPUSH phase would leave it."""
+    send_command(port, b"DEL", b"mylist")
+    reply = send_command(port, b"RPUSH", b"mylist", *[b"xxx"] * LRANGE_FILL)
+    if not reply.startswith(b":"):
+        raise RuntimeError(f"RPUSH mylist failed: {reply[:100]!r}")
 
 
 def summarize(runs: list[Run]) -> Summary:
@@ -177,10 +218,14 @@ def print_table(scenario: str, n: int, tests: list[str], res: dict[tuple[str, st
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer requests (about 5x less); noisier")
-    ap.add_argument("--tests", default=",".join(ALL_TESTS),
-                    help=f"comma-separated redis-benchmark -t names (default {','.join(ALL_TESTS)})")
-    ap.add_argument("--scenarios", default=",".join(SCENARIOS),
-                    help=f"comma-separated subset of {','.join(SCENARIOS)}")
+    ap.add_argument("--suite", default="strings", choices=sorted(SUITES),
+                    help="named set of tests and scenarios: strings (default: "
+                         f"{','.join(SUITES['strings'][0])} in every scenario), collections "
+                         f"({','.join(SUITES['collections'][0])} at -c 50 -P 1), all (both, every scenario)")
+    ap.add_argument("--tests", default=None,
+                    help="comma-separated redis-benchmark -t names (default: the suite's)")
+    ap.add_argument("--scenarios", default=None,
+                    help=f"comma-separated subset of {','.join(SCENARIOS)} (default: the suite's)")
     ap.add_argument("--servers", default="ours,redis", help="ours,redis (or just one of them)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per cell; the table shows medians")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply every -n by this")
@@ -197,8 +242,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--extra", default="", help="extra redis-benchmark args, e.g. '-r 100000 -d 16'")
     args = ap.parse_args(argv)
 
-    tests = [t.strip().lower() for t in args.tests.split(",") if t.strip()]
-    scenarios = [s.strip().lower() for s in args.scenarios.split(",") if s.strip()]
+    suite_tests, suite_scenarios = SUITES[args.suite]
+    tests = ([t.strip().lower() for t in args.tests.split(",") if t.strip()] if args.tests is not None
+             else list(suite_tests))
+    scenarios = ([s.strip().lower() for s in args.scenarios.split(",") if s.strip()] if args.scenarios is not None
+                 else list(suite_scenarios))
     names = [s.strip() for s in args.servers.split(",") if s.strip()]
     for s in scenarios:
         if s not in SCENARIOS:
@@ -271,7 +319,8 @@ def main(argv: list[str] | None = None) -> int:
             REPO / "benchmarks" / "results" / f"run-{time.strftime('%Y%m%d-%H%M%S')}.json")
         path.parent.mkdir(parents=True, exist_ok=True)
         doc = {
-            "started": started, "argv": sys.argv, "quick": args.quick, "pinned": pin,
+            "started": started, "argv": sys.argv, "suite": args.suite, "tests": tests, "quick": args.quick,
+            "pinned": pin,
             "server_core": srv_core, "client_core": cli_core, "cpus": os.cpu_count(),
             "loadavg_before": load0, "loadavg_after": load1, "python": args.python,
             "platform": platform.platform(), "versions": versions, "restarts": restarts,
