@@ -37,17 +37,21 @@ from __future__ import annotations
 import math
 import re
 import weakref
+from collections.abc import Callable
 from fractions import Fraction
 from functools import cmp_to_key
 from itertools import islice
-from typing import Any, Callable
+from typing import Any
 
+from .. import client as _client
 from ..client import Client
-from ..datatypes import RedisHash, RedisList, RedisSet, RedisZSet, string_encoding
-from ..datatypes import _is_canonical_int
+from ..datatypes import RedisHash, RedisList, RedisSet, RedisZSet, _is_canonical_int, string_encoding
 from ..errors import RedisError, WrongTypeError, not_integer, syntax_error
 from .args import parse_int
 from .table import DENYOOM, MOVABLE_KEYS, READONLY, WRITE, command
+
+# A client running a script (Redis's CLIENT_SCRIPT), once the scripting module defines the flag.
+CLIENT_SCRIPT: int = getattr(_client, "CLIENT_SCRIPT", 0)
 
 CONVERSION_ERROR = "ERR One or more scores can't be converted into double"
 
@@ -55,13 +59,13 @@ CONVERSION_ERROR = "ERR One or more scores can't be converted into double"
 
 _SPACES = b" \t\n\v\f\r"
 _DEC_RE = re.compile(rb"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_INF_RE = re.compile(rb"[+-]?inf(?:inity)?", re.I)
-_NAN_RE = re.compile(rb"[+-]?nan(?:\([0-9A-Za-z_]*\))?", re.I)
+_INF_RE = re.compile(rb"[+-]?inf(?:inity)?", re.IGNORECASE)
+_NAN_RE = re.compile(rb"[+-]?nan(?:\([0-9A-Za-z_]*\))?", re.IGNORECASE)
 _HEX_RE = re.compile(rb"([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?")
 DBL_MIN = 2.2250738585072014e-308
 
 # Stale errno per server: the next_client_id when a SORT last left ERANGE in errno.
-_ERANGE: "weakref.WeakKeyDictionary[Any, int]" = weakref.WeakKeyDictionary()
+_ERANGE: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 
 
 def _round(exact: Fraction, negative: bool) -> tuple[float, bool]:
@@ -135,7 +139,7 @@ def _has_star(pattern: bytes) -> bool:
 class _Pattern:
     """A GET/BY pattern, parsed once as lookupKeyByPattern parses it for every element."""
 
-    __slots__ = ("hash_sign", "prefix", "postfix", "field")
+    __slots__ = ("field", "hash_sign", "postfix", "prefix")
 
     def __init__(self, pattern: bytes) -> None:
         self.hash_sign = _pattern_is_hash_sign(pattern)
@@ -339,7 +343,7 @@ def _sort_generic(c: Client, argv: list[bytes], readonly: bool) -> Any:
     # A set with nothing to sort by is sorted anyway when stored (or in a script), so the
     # result replicates deterministically.
     is_set = isinstance(sortval, RedisSet)
-    if dontsort and is_set and write:
+    if dontsort and is_set and (write or c.flags & CLIENT_SCRIPT):
         dontsort = False
         alpha = True
         sortby = None
@@ -357,9 +361,8 @@ def _sort_generic(c: Client, argv: list[bytes], readonly: bool) -> Any:
     if end >= vectorlen:
         end = vectorlen - 1
 
-    # Load the elements: (element, integer-encoded) pairs.
+    # Load the elements to sort.
     vector: list[bytes]
-    int_enc: list[bool] | None = None
     if dontsort and not is_set:
         # Lists and sorted sets keep their own order (DESC reverses it); LIMIT is a range.
         seq: Any = (m for _, m in sortval.sl) if isinstance(sortval, RedisZSet) else sortval
@@ -372,7 +375,6 @@ def _sort_generic(c: Client, argv: list[bytes], readonly: bool) -> Any:
         start = 0
     elif isinstance(sortval, RedisList):
         vector = list(sortval)
-        int_enc = [_is_canonical_int(e) for e in vector]
     elif is_set:
         vector = sortval.members()
     else:
@@ -414,7 +416,10 @@ def _sort_generic(c: Client, argv: list[bytes], readonly: bool) -> Any:
             state = c.state
             stale = _ERANGE.get(state) == state.next_client_id
             scores: list[float] = []
-            for i, e in enumerate(vector):
+            # A list element that is a canonical integer comes out of its listpack as an
+            # integer-encoded object (no strtod); set and zset members are always strings.
+            ints_by_nature = by is None and isinstance(sortval, RedisList)
+            for e in vector:
                 if by is not None:
                     val, is_int = by.lookup(c, e)
                     if val is None:
@@ -422,7 +427,7 @@ def _sort_generic(c: Client, argv: list[bytes], readonly: bool) -> Any:
                         continue
                 else:
                     val = e
-                    is_int = int_enc[i] if int_enc is not None else False
+                    is_int = ints_by_nature and _is_canonical_int(e)
                 if is_int:
                     scores.append(float(int(val)))
                     continue
