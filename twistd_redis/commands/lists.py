@@ -346,20 +346,34 @@ def lrem_command(c: Client, argv: list[bytes]):
         return 0
     element = argv[3]
     limit = abs(toremove) if toremove else -1
-    kept: list[bytes] = []
-    removed = 0
-    for e in reversed(lst) if toremove < 0 else lst:
-        if e == element and removed != limit:
-            removed += 1
-        else:
-            kept.append(e)
+    # Find the matches from the chosen end, stopping at the limit (LREM k 1 x near the head
+    # walks only that far); delete a few in place, or rebuild once when there are many.
+    n = len(lst)
+    found: list[int] = []
+    if toremove < 0:
+        for i, e in enumerate(reversed(lst)):
+            if e == element:
+                found.append(n - 1 - i)
+                if len(found) == limit:
+                    break
+    else:
+        for i, e in enumerate(lst):
+            if e == element:
+                found.append(i)
+                if len(found) == limit:
+                    break
+    removed = len(found)
     state = c.state
     db = c.db
     if removed:
-        if toremove < 0:
-            kept.reverse()
-        lst.clear()
-        lst.extend(kept)
+        if removed <= 16:
+            for i in sorted(found, reverse=True):
+                del lst[i]  # O(distance to the nearer end)
+        else:
+            drop = set(found)
+            kept = [e for i, e in enumerate(lst) if i not in drop]
+            lst.clear()
+            lst.extend(kept)
         state.notify_keyspace_event("l", b"lrem", key, db.id)
     if not lst:
         db.delete(key)
