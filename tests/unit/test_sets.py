@@ -530,10 +530,14 @@ def test_store_signals_watchers(conn, touched):
 
 def test_writes_signal_watchers(conn, touched):
     conn.call("SADD", "s", "1", "2", "3")
-    for args in (("SADD", "s", "4"), ("SREM", "s", "4"), ("SPOP", "s"), ("SPOP", "s", "1"), ("SMOVE", "s", "t", "1")):
+    for args in (("SADD", "s", "4"), ("SREM", "s", "4"), ("SPOP", "s"), ("SPOP", "s", "1")):
         touched.clear()
         conn.call(*args)
         assert b"s" in touched, args
+    (m,) = conn.call("SMEMBERS", "s")
+    touched.clear()
+    assert conn.call("SMOVE", "s", "t", m) == 1
+    assert set(touched) == {b"s", b"t"}
     conn.call("SADD", "t", "1")
     touched.clear()
     for args in (("SADD", "t", "1"), ("SREM", "t", "9"), ("SPOP", "t", "0"), ("SMOVE", "t", "u", "9")):
@@ -594,3 +598,26 @@ def test_redisset_random_pool_follows_changes():
     c = RedisSet([b"1"])
     c.ht = True
     assert c.copy().ht is True and c.copy() == c
+
+
+def test_keyspace_hits_and_misses(server, conn):
+    """As 7.0.15's INFO stats: the *STORE commands read their sources with lookupKeyRead; SMOVE
+    and SPOP look up for writing (no stats)."""
+    db = db0(server)
+    conn.call("SADD", "a", "1")
+    steps = [
+        (("SUNIONSTORE", "d", "a", "nokey"), 1, 1),
+        (("SDIFFSTORE", "d", "a", "nokey"), 1, 1),
+        (("SINTERSTORE", "d", "a", "a"), 2, 0),
+        (("SINTER", "a", "nokey"), 1, 1),
+        (("SMOVE", "a", "b", "1"), 0, 0),
+        (("SPOP", "nokey", "2"), 0, 0),
+        (("SRANDMEMBER", "nokey", "2"), 0, 1),
+        (("SMISMEMBER", "nokey", "2"), 0, 1),
+        (("SSCAN", "nokey", "0"), 0, 1),
+        (("SINTERCARD", "2", "nokey", "b"), 1, 1),
+    ]
+    for args, hits, misses in steps:
+        h, m = db.hits, db.misses
+        conn.call(*args)
+        assert (db.hits - h, db.misses - m) == (hits, misses), args

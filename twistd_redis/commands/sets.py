@@ -282,9 +282,10 @@ def _srandmember_with_count(c: Client, argv: list[bytes]) -> Any:
 # ---------------------------------------------------------------- multi-key operations
 
 
-def _lookup_all(c: Client, keys: list[bytes], write: bool) -> list[RedisSet | None]:
-    """Every key is looked up and type-checked (a WRONGTYPE anywhere wins over a missing key)."""
-    lookup = c.db.lookup_write if write else c.db.lookup_read
+def _lookup_all(c: Client, keys: list[bytes]) -> list[RedisSet | None]:
+    """Every key is looked up and type-checked (a WRONGTYPE anywhere wins over a missing key).
+    The *STORE variants read their sources with lookupKeyRead too (keyspace hits/misses)."""
+    lookup = c.db.lookup_read
     out = []
     for k in keys:
         s = lookup(k)
@@ -332,7 +333,7 @@ def _store(c: Client, dst: bytes, members: Any, event: bytes, built: RedisSet | 
 
 
 def _sinter_generic(c: Client, keys: list[bytes], dst: bytes | None) -> Any:
-    sets = _lookup_all(c, keys, write=dst is not None)
+    sets = _lookup_all(c, keys)
     if any(s is None for s in sets):  # intersecting with an empty set
         if dst is None:
             return RespSet()
@@ -380,7 +381,7 @@ def sintercard_command(c: Client, argv: list[bytes]) -> Any:
         else:
             raise syntax_error()
         j += 1
-    sets = _lookup_all(c, argv[2 : 2 + numkeys], write=False)
+    sets = _lookup_all(c, argv[2 : 2 + numkeys])
     if any(s is None for s in sets):
         return 0
     return len(_intersection(sets, limit))  # type: ignore[arg-type]
@@ -389,7 +390,7 @@ def sintercard_command(c: Client, argv: list[bytes]) -> Any:
 def _sunion_diff_generic(c: Client, keys: list[bytes], dst: bytes | None, op: int) -> Any:
     """sunionDiffGenericCommand: the result is a new set (its encoding, and so an intset's
     sorted order, follows how Redis builds it)."""
-    sets = _lookup_all(c, keys, write=dst is not None)
+    sets = _lookup_all(c, keys)
     max_intset = _max_intset(c)
     if op == SET_OP_UNION:
         result = RedisSet()
