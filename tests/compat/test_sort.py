@@ -321,6 +321,13 @@ SCRIPTS = {
         ("SORT_RO",),
         ("sort_ro", "nokey"),
         ("SoRt", "nokey", "AlPhA", "dEsC"),
+        # option words are C strings for strcasecmp: they end at a NUL; numbers do not
+        ("RPUSH", "l", "b", "a"),
+        ("SORT", "l", "alpha\x00junk"),
+        ("SORT", "l", "BY\x00x", "nosort"),
+        ("SORT", "l", "LIMIT", "0\x00", "1", "ALPHA"),
+        ("SORT", "l", "ALPHA", "STORE\x00", "d"),
+        ("LRANGE", "d", "0", "-1"),
     ],
     "getkeys": [
         ("COMMAND", "GETKEYS", "SORT", "a"),
