@@ -200,8 +200,7 @@ def lrange_command(c: Client, argv: list[bytes]):
         start += n
     if end < 0:
         end += n
-    if start < 0:
-        start = 0
+    start = max(start, 0)
     if start > end or start >= n:
         return []
     if end >= n:
@@ -268,8 +267,7 @@ def lpos_command(c: Client, argv: list[bytes]):
     it = reversed(lst) if from_tail else iter(lst)
     matches = 0
     out: list[int] = []
-    index = 0
-    for e in it:
+    for index, e in enumerate(it):
         if maxlen and index >= maxlen:
             break
         if e == element:
@@ -281,7 +279,6 @@ def lpos_command(c: Client, argv: list[bytes]):
                 out.append(pos)
                 if count and not overflow and matches - rank + 1 >= count:
                     break
-        index += 1
     return out if count != -1 else None
 
 
@@ -398,8 +395,7 @@ def ltrim_command(c: Client, argv: list[bytes]):
         start += n
     if end < 0:
         end += n
-    if start < 0:
-        start = 0
+    start = max(start, 0)
     if start > end or start >= n:
         ltrim, rtrim = n, 0
     else:

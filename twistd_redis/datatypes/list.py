@@ -13,7 +13,7 @@ class RedisList(deque):
 
     __slots__ = ()
 
-    def copy(self) -> "RedisList":  # type: ignore[override]
+    def copy(self) -> RedisList:  # type: ignore[override]
         return RedisList(self)
 
     def range(self, start: int, end: int) -> list[bytes]:
