@@ -73,11 +73,16 @@ def sadd_command(c: Client, argv: list[bytes]) -> Any:
     if s is None:
         s = RedisSet()
         db.add(key, s)
-    max_intset = _max_intset(c)
-    added = 0
-    for m in argv[2:]:
-        if s.add_member(m, max_intset):
-            added += 1
+    if s.ht:  # no encoding to watch: add in C
+        n = len(s)
+        s.update(argv[2:])
+        added = len(s) - n
+    else:
+        max_intset = _max_intset(c)
+        added = 0
+        for m in argv[2:]:
+            if s.add_member(m, max_intset):
+                added += 1
     if added:
         state = c.state
         state.signal_modified_key(db, key)
@@ -301,6 +306,9 @@ def _intersection(sets: list[RedisSet], limit: int = 0) -> list[bytes]:
     ordered = sorted(sets, key=len)
     first = ordered[0]
     others = [s for s in ordered[1:] if s is not first]
+    if not limit:  # the whole result: C-level intersection, then the walk's order
+        common = first.intersection(*others)
+        return sorted(common, key=int) if not first.ht else list(common)
     walk = first.members() if not first.ht else first
     out = []
     for m in walk:
