@@ -16,21 +16,21 @@ next random access, and a picked member no longer present (a same-size change) r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from random import Random
-from typing import Iterable
 
 from . import _is_canonical_int, register_type
 
 
 class RedisSet(set):
-    __slots__ = ("ht", "_pool")
+    __slots__ = ("_pool", "ht")
 
     def __init__(self, *args, **kw) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kw)
         self.ht = False
         self._pool: list[bytes] | None = None
 
-    def copy(self) -> "RedisSet":  # type: ignore[override]
+    def copy(self) -> RedisSet:  # type: ignore[override]
         s = RedisSet(self)
         s.ht = self.ht
         return s
@@ -47,7 +47,7 @@ class RedisSet(set):
     # ------------------------------------------------------------ encoding
 
     @classmethod
-    def from_members(cls, members: Iterable[bytes], max_intset: int) -> "RedisSet":
+    def from_members(cls, members: Iterable[bytes], max_intset: int) -> RedisSet:
         """A new set holding ``members``, encoded as Redis's setTypeCreate + setTypeAdd loop
         leaves a set that only grew: intset iff every member is an integer and they are few."""
         s = cls(members)
