@@ -30,6 +30,7 @@ from .scan_collections import EMPTY_SCAN, scan_collection
 from .table import DENYOOM, FAST, READONLY, WRITE, command
 
 LONG_MAX = 2**63 - 1
+MAX_REPEATS = 1 << 31  # HRANDFIELD negative count: beyond this, no reply could be delivered
 
 
 # ------------------------------------------------------------------ helpers
@@ -312,7 +313,7 @@ def hrandfield_command(c: Client, argv: list[bytes]):
             raise syntax_error()
         if len(argv) == 4:
             withvalues = True
-            if count < -LONG_MAX // 2 or count > LONG_MAX // 2:
+            if count < -(LONG_MAX // 2) or count > LONG_MAX // 2:  # C's -LONG_MAX/2 truncates
                 raise RedisError("ERR value is out of range")
         return _hrandfield_count(c, argv[1], count, withvalues)
     h = _read(c, argv[1])
@@ -328,6 +329,10 @@ def _hrandfield_count(c: Client, key: bytes, count: int, withvalues: bool) -> An
     rnd = c.state.random
     resp3 = c.resp >= 3
     if count < 0 or count == 1:
+        if -count > MAX_REPEATS:
+            # Redis would build this reply until memory runs out (its own thread stuck
+            # meanwhile); refuse what cannot be answered rather than hang the server.
+            raise RedisError("ERR value is out of range")
         fields = list(h)
         picked = rnd.choices(fields, k=-count if count < 0 else 1)
     elif count >= len(h):
