@@ -78,7 +78,7 @@ def parse(b: bytes | bytearray) -> LongDouble | None:
             return None  # ERANGE overflow
         if magnitude < -4960:
             return None  # ERANGE underflow to zero
-        mant = int(digits)
+        mant = _digits_to_int(digits)
         q = Fraction(mant * 10**exp10) if exp10 >= 0 else Fraction(mant, 10**-exp10)
         return _checked(round_ld(q, sign == b"-"))
     m = _HEX_RE.fullmatch(b)
@@ -104,6 +104,18 @@ def parse(b: bytes | bytearray) -> LongDouble | None:
     if m is not None:
         return -INF if m.group(1) == b"-" else INF
     return None  # nan (rejected by string2ld) or not a number at all
+
+
+def _digits_to_int(d: bytes) -> int:
+    """int(d) for any length (Python limits str->int conversion to 4300 digits; a value
+    INCRBYFLOAT / HINCRBYFLOAT stored near the long double maximum has 4933)."""
+    if len(d) <= 4000:
+        return int(d)
+    n = 0
+    for i in range(0, len(d), 4000):
+        chunk = d[i : i + 4000]
+        n = n * 10 ** len(chunk) + int(chunk)
+    return n
 
 
 def _checked(v: LongDouble) -> LongDouble | None:
