@@ -406,6 +406,10 @@ class ServerState(Service):
         if not self.propagation_targets:
             return
         if override is not None:
+            if len(override) > 1 and not self.exec_nesting:
+                # propagatePendingCommands: several ops of one command reach the AOF and the
+                # replicas as one transaction (SPOP with a count -> MULTI, SREM..., EXEC)
+                override = [[b"MULTI"], *override, [b"EXEC"]]
             for a in override:
                 self.propagate(c.db.id, a)
         elif spec.flags & (cmdtable.WRITE | cmdtable.MAY_REPLICATE):
