@@ -177,9 +177,7 @@ def hincrby_command(c: Client, argv: list[bytes]):
         if v is None:
             raise RedisError("ERR hash value is not an integer")
         value = v
-    if (incr < 0 and value < 0 and incr < LLONG_MIN - value) or (
-        incr > 0 and value > 0 and incr > LLONG_MAX - value
-    ):
+    if (incr < 0 and value < 0 and incr < LLONG_MIN - value) or (incr > 0 and value > 0 and incr > LLONG_MAX - value):
         raise RedisError("ERR increment or decrement would overflow")
     value += incr
     _set(c, h, argv[2], b"%d" % value)
@@ -305,9 +303,7 @@ def hrandfield_command(c: Client, argv: list[bytes]):
         if count is None:
             raise not_integer()
         if count < -LONG_MAX:
-            raise RedisError(
-                "ERR value is out of range, value must between %d and %d" % (-LONG_MAX, LONG_MAX)
-            )
+            raise RedisError(f"ERR value is out of range, value must between {-LONG_MAX} and {LONG_MAX}")
         withvalues = False
         if len(argv) > 4 or (len(argv) == 4 and argv[3].lower() != b"withvalues"):
             raise syntax_error()

@@ -48,14 +48,15 @@ when its offset is past the value's size. Snapshots live in a small LRU on the s
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..client import Client
 from ..errors import RedisError, syntax_error
 from ..glob import compile_matcher
 from .args import parse_int
 
-__all__ = ["EMPTY_SCAN", "scan_collection", "format_score", "parse_scan_options"]
+__all__ = ["EMPTY_SCAN", "format_score", "parse_scan_options", "scan_collection"]
 
 OFFSET_BITS = 40
 OFFSET_MASK = (1 << OFFSET_BITS) - 1
