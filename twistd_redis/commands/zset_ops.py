@@ -33,7 +33,9 @@ Quirks matched on purpose:
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+import math
+from collections.abc import Iterable
+from typing import Any
 
 from sortedcontainers import SortedList
 
@@ -72,10 +74,11 @@ def _aggregate(target: float, val: float, aggregate: int) -> float:
     """zunionInterAggregate (C's comparisons: a NaN never replaces the target)."""
     if aggregate == AGGR_SUM:
         target = target + val
-        return 0.0 if target != target else target
+        return 0.0 if math.isnan(target) else target
+    # min/max keep the first argument unless the second compares lower/higher: C's ternary.
     if aggregate == AGGR_MIN:
-        return val if val < target else target
-    return val if val > target else target
+        return min(target, val)
+    return max(target, val)
 
 
 def _items(v: Any) -> Iterable[tuple[bytes, float]]:
@@ -99,7 +102,8 @@ def _zset_op(c: Client, argv: list[bytes], dstkey: bytes | None, numkeys_index: 
     if setnum is None:
         raise not_integer()
     if setnum < 1:
-        raise RedisError("ERR at least 1 input key is needed for '%s' command" % argv[0].decode("latin-1").lower())
+        name = argv[0].decode("latin-1").lower()
+        raise RedisError(f"ERR at least 1 input key is needed for '{name}' command")
     argc = len(argv)
     if setnum > argc - (numkeys_index + 1):
         raise syntax_error()
@@ -165,7 +169,7 @@ def _zset_op(c: Client, argv: list[bytes], dstkey: bytes | None, numkeys_index: 
             cardinality = 0
             for m, s in _items(v0):
                 score = w0 * s
-                if score != score:
+                if math.isnan(score):
                     score = 0.0
                 for v, w in rest:
                     if v is v0:
@@ -191,7 +195,7 @@ def _zset_op(c: Client, argv: list[bytes], dstkey: bytes | None, numkeys_index: 
         for v, w in srcs:
             for m, s in _items(v):
                 score = w * s
-                if score != score:
+                if math.isnan(score):
                     score = 0.0
                 old = result.get(m)
                 result[m] = score if old is None else _aggregate(old, score, aggregate)
