@@ -444,3 +444,29 @@ def test_zscan_big_walk(conn, server):
         assert calls < 100
     assert calls > 1
     assert seen == {m: b"%.17g" % s for m, s in members.items()}
+
+
+# ---------------------------------------------------------------- blocking and propagation
+
+
+def test_store_serves_blocked_bzpopmin(server, data):
+    prop: list[list[bytes]] = []
+    server.state.propagation_targets.append(lambda dbid, argv: prop.append(list(argv)))
+    p, w = server.connect(), server.connect()
+    w.transport.clear()
+    w.send("BZPOPMIN", "d", "0")
+    assert w.replies() == [] and w.client.waiting is not None
+    assert p.call("ZUNIONSTORE", "d", "2", "z1", "z2", "WEIGHTS", "1", "2") == 4
+    assert w.replies() == [[b"d", b"a", b"1"]]
+    assert p.call("ZRANGE", "d", "0", "-1") == [b"b", b"c", b"d"]
+    # The store goes out as sent; the served pop as ZPOPMIN.
+    assert prop == [[b"ZUNIONSTORE", b"d", b"2", b"z1", b"z2", b"WEIGHTS", b"1", b"2"], [b"ZPOPMIN", b"d"]]
+
+
+def test_read_only_forms_do_not_propagate(server, conn, data):
+    prop: list[list[bytes]] = []
+    server.state.propagation_targets.append(lambda dbid, argv: prop.append(list(argv)))
+    for args in [("ZUNION", "1", "z1"), ("ZINTER", "1", "z1"), ("ZDIFF", "1", "z1"), ("ZINTERCARD", "1", "z1"),
+                 ("ZMSCORE", "z1", "a"), ("ZRANDMEMBER", "z1"), ("ZSCAN", "z1", "0")]:
+        conn.call(*args)
+    assert prop == []
