@@ -434,7 +434,8 @@ def test_zpop_side_effects(server, conn, events, seen):
     assert server.state.dirty - d == 2
     conn.call("ZMPOP", "1", "z", "MAX", "COUNT", "10")
     assert events == [("z", b"zpopmin", b"z"), ("z", b"zpopmax", b"z"), ("g", b"del", b"z")]
-    assert seen == [[b"ZPOPMIN", b"z", b"2"], [b"ZPOPMAX", b"z", b"10"]]
+    # Redis 7.0.15 propagates the number popped, not the COUNT asked (seen in its AOF).
+    assert seen == [[b"ZPOPMIN", b"z", b"2"], [b"ZPOPMAX", b"z", b"1"]]
     conn.call("ZPOPMIN", "z")  # nothing popped: nothing propagated
     conn.call("ZADD", "y", "1", "a")
     conn.call("ZMPOP", "2", "nokey", "y", "MIN")

@@ -15,9 +15,9 @@ Quirks matched on purpose:
 * ZRANGE WITHSCORES answers [member, score] pairs in RESP3 and a flat array in RESP2; so do
   ZPOPMIN/ZPOPMAX with a count; ZMPOP/BZMPOP answer [key, [[member, score], ...]] in both.
 * LIMIT with a negative offset gives an empty range; a negative count means no limit.
-* Propagation: ZMPOP -> ZPOPMIN|ZPOPMAX key count (the count asked), BZPOPMIN/BZPOPMAX ->
-  ZPOPMIN|ZPOPMAX key, BZMPOP -> ZPOPMIN|ZPOPMAX key count; a BZMPOP served after blocking
-  propagates the count actually popped (serveClientsBlockedOnSortedSet).
+* Propagation (checked in a real 7.0.15 AOF): ZMPOP and BZMPOP -> ZPOPMIN|ZPOPMAX key n,
+  n the number actually popped (also when served after blocking); BZPOPMIN/BZPOPMAX ->
+  ZPOPMIN|ZPOPMAX key; ZPOPMIN/ZPOPMAX propagate as sent.
 """
 
 from __future__ import annotations
@@ -775,7 +775,7 @@ def zmpop_command(c: Client, argv: list[bytes]):
         return NULL_ARRAY
     key, z = found
     popped = _pop(c, key, z, where, count)
-    c.state.rewrite_propagation([_pop_name(where), key, b"%d" % count])
+    c.state.rewrite_propagation([_pop_name(where), key, b"%d" % len(popped)])
     return [key, [[m, s] for m, s in popped]]
 
 
@@ -795,7 +795,7 @@ def _blocking_zpop(c: Client, keys: list[bytes], where: bool, timeout_arg: bytes
             state.rewrite_propagation([_pop_name(where), key])
             return [key, m, s]
         popped = _pop(c, key, z, where, count)
-        state.rewrite_propagation([_pop_name(where), key, b"%d" % count])
+        state.rewrite_propagation([_pop_name(where), key, b"%d" % len(popped)])
         return [key, [[m, s] for m, s in popped]]
     if c.flags & CLIENT_DENY_BLOCKING:
         return NULL_ARRAY
@@ -806,13 +806,12 @@ def _blocking_zpop(c: Client, keys: list[bytes], where: bool, timeout_arg: bytes
         z = db.peek(key)
         if type(z) is not RedisZSet or not z:
             return NOT_READY
-        llen = len(z)
         if count == -1:
             (m, s), = _pop(c, key, z, where, 1)
             state.propagate(db.id, [_pop_name(where), key])
             return [key, m, s]
         popped = _pop(c, key, z, where, count)
-        state.propagate(db.id, [_pop_name(where), key, b"%d" % min(count, llen)])
+        state.propagate(db.id, [_pop_name(where), key, b"%d" % len(popped)])
         return [key, [[m, s] for m, s in popped]]
 
     return block_for_keys(c, keys, timeout, serve, NULL_ARRAY)
