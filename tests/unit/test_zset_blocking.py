@@ -114,8 +114,7 @@ def test_bzmpop_served_propagates_number_popped(server, prop, events):
     block(w, "BZMPOP", "0", "2", "a", "z", "MAX", "COUNT", "5")
     p.call("ZADD", "z", "1", "a", "2", "b", "3", "c")
     assert raw_reply(w) == (
-        b"*2\r\n$1\r\nz\r\n*3\r\n*2\r\n$1\r\nc\r\n$1\r\n3\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n"
-        b"*2\r\n$1\r\na\r\n$1\r\n1\r\n"
+        b"*2\r\n$1\r\nz\r\n*3\r\n*2\r\n$1\r\nc\r\n$1\r\n3\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n"
     )
     assert prop[-1] == (0, [b"ZPOPMAX", b"z", b"3"])
     assert events[-2:] == [("z", b"zpopmax", b"z"), ("g", b"del", b"z")]

@@ -21,6 +21,14 @@ NOT_INT = "ERR value is not an integer or out of range"
 NOT_FLOAT = "ERR value is not a valid float"
 
 
+def pairs(n: int) -> list[str]:
+    """score member ... for n members m0..m{n-1} scored 0..n-1."""
+    out: list[str] = []
+    for i in range(n):
+        out += [str(i), f"m{i}"]
+    return out
+
+
 def err(reply) -> str:
     assert isinstance(reply, ReplyError), f"expected an error, got {reply!r}"
     return str(reply)
@@ -156,7 +164,7 @@ def test_zincrby_float_sum(conn):
 
 
 def test_negative_zero_in_skiplist_and_incr_reply(conn):
-    conn.call("ZADD", "z", *sum(([str(i), "m%d" % i] for i in range(130)), []))
+    conn.call("ZADD", "z", *pairs(130))
     assert conn.call("OBJECT", "ENCODING", "z") == b"skiplist"
     conn.call("ZADD", "z", "-0", "neg")
     assert conn.call("ZSCORE", "z", "neg") == b"-0"
@@ -170,7 +178,9 @@ def test_negative_zero_in_skiplist_and_incr_reply(conn):
 
 
 def test_zadd_errors(conn):
-    assert err(conn.call("ZADD", "z", "NX", "XX", "1", "a")) == "ERR XX and NX options at the same time are not compatible"
+    assert (
+        err(conn.call("ZADD", "z", "NX", "XX", "1", "a")) == "ERR XX and NX options at the same time are not compatible"
+    )
     assert err(conn.call("ZADD", "z", "GT", "LT", "1", "a")) == (
         "ERR GT, LT, and/or NX options at the same time are not compatible"
     )
@@ -201,9 +211,7 @@ def test_zadd_options(conn):
     assert conn.call("ZADD", "z", "GT", "INCR", "-1", "a") is None
     assert conn.call("ZADD", "z", "NX", "INCR", "1", "a") is None
     assert conn.call("ZADD", "z", "INCR", "2.5", "a") == b"7.5"
-    assert conn.call("ZRANGE", "z", "0", "-1", "WITHSCORES") == [
-        b"b", b"1", b"c", b"3", b"d", b"4", b"a", b"7.5"
-    ]
+    assert conn.call("ZRANGE", "z", "0", "-1", "WITHSCORES") == [b"b", b"1", b"c", b"3", b"d", b"4", b"a", b"7.5"]
 
 
 def test_zadd_nan_after_incr(conn, server):
@@ -288,12 +296,20 @@ def test_range_reply_shapes(conn):
     conn.call("ZADD", "z", "1", "a", "2.5", "b")
     want2 = b"*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$3\r\n2.5\r\n"
     want3 = b"*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n"
-    for cmd in (b"ZRANGE z 0 -1 WITHSCORES", b"ZRANGEBYSCORE z -inf +inf WITHSCORES", b"ZRANGE z 0 5 BYSCORE WITHSCORES"):
+    for cmd in (
+        b"ZRANGE z 0 -1 WITHSCORES",
+        b"ZRANGEBYSCORE z -inf +inf WITHSCORES",
+        b"ZRANGE z 0 5 BYSCORE WITHSCORES",
+    ):
         assert conn.raw(cmd + b"\r\n") == want2
     assert conn.raw(b"ZRANGE z 0 -1\r\n") == b"*2\r\n$1\r\na\r\n$1\r\nb\r\n"
     assert conn.raw(b"ZRANGE nokey 0 -1\r\n") == b"*0\r\n"
     conn.hello3()
-    for cmd in (b"ZRANGE z 0 -1 WITHSCORES", b"ZRANGEBYSCORE z -inf +inf WITHSCORES", b"ZRANGE z 0 5 BYSCORE WITHSCORES"):
+    for cmd in (
+        b"ZRANGE z 0 -1 WITHSCORES",
+        b"ZRANGEBYSCORE z -inf +inf WITHSCORES",
+        b"ZRANGE z 0 5 BYSCORE WITHSCORES",
+    ):
         assert conn.raw(cmd + b"\r\n") == want3
     assert conn.raw(b"ZREVRANGE z 0 0 WITHSCORES\r\n") == b"*1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n"
 
@@ -359,7 +375,7 @@ def test_zrangestore(server, conn, events, seen):
 
 
 def test_zrangestore_encoding(conn):
-    conn.call("ZADD", "src", *sum(([str(i), "m%d" % i] for i in range(200)), []))
+    conn.call("ZADD", "src", *pairs(200))
     conn.call("ZRANGESTORE", "a", "src", "0", "127")
     conn.call("ZRANGESTORE", "b", "src", "0", "128")
     assert conn.call("OBJECT", "ENCODING", "a") == b"listpack"
@@ -457,7 +473,7 @@ def test_zmpop_errors(conn):
 
 
 def test_encoding_transitions(conn):
-    conn.call("ZADD", "z", *sum(([str(i), "m%d" % i] for i in range(128)), []))
+    conn.call("ZADD", "z", *pairs(128))
     assert conn.call("OBJECT", "ENCODING", "z") == b"listpack"
     conn.call("ZADD", "z", "5", "m0")  # an update never converts
     assert conn.call("OBJECT", "ENCODING", "z") == b"listpack"
@@ -475,7 +491,7 @@ def test_encoding_transitions(conn):
 
 
 def test_big_zadd_does_not_copy(server, conn):
-    conn.call("ZADD", "z", *sum(([str(i), "m%d" % i] for i in range(2000)), []))
+    conn.call("ZADD", "z", *pairs(2000))
     z = db0(server).data[b"z"]
     sl = z.sl
     conn.call("ZADD", "z", "0.5", "new")
@@ -487,11 +503,7 @@ def test_big_zadd_does_not_copy(server, conn):
 
 
 def _naive_score_range(items, lo, lo_ex, hi, hi_ex):
-    return [
-        (s, m)
-        for s, m in items
-        if (s > lo if lo_ex else s >= lo) and (s < hi if hi_ex else s <= hi)
-    ]
+    return [(s, m) for s, m in items if (s > lo if lo_ex else s >= lo) and (s < hi if hi_ex else s <= hi)]
 
 
 def test_redis_zset_bounds_match_a_scan():
@@ -519,7 +531,7 @@ def test_redis_zset_bounds_match_a_scan():
                 for hi_ex in (False, True):
                     start, stop = lex.lex_bounds(lo, lo_ex, hi, hi_ex)
 
-                    def ok(m):
+                    def ok(m, lo=lo, hi=hi, lo_ex=lo_ex, hi_ex=hi_ex):
                         a = lo is LEX_MIN or (lo is not LEX_MAX and (m > lo if lo_ex else m >= lo))
                         b = hi is LEX_MAX or (hi is not LEX_MIN and (m < hi if hi_ex else m <= hi))
                         return a and b

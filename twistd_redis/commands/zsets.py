@@ -22,8 +22,10 @@ Quirks matched on purpose:
 
 from __future__ import annotations
 
+import math
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..blocking import NOT_READY, block_for_keys, parse_timeout
 from ..client import CLIENT_DENY_BLOCKING, Client
@@ -140,7 +142,7 @@ def zset_add(z: RedisZSet, score: float, ele: bytes, flags: int, config: Any) ->
             return ZADD_OUT_NOP, score
         if flags & ZADD_IN_INCR:
             score += cur
-            if score != score:
+            if math.isnan(score):
                 raise RedisError(NAN_ERROR)
         if (flags & ZADD_IN_LT and score >= cur) or (flags & ZADD_IN_GT and score <= cur):
             return ZADD_OUT_NOP, score
@@ -150,18 +152,15 @@ def zset_add(z: RedisZSet, score: float, ele: bytes, flags: int, config: Any) ->
         return 0, score
     if flags & ZADD_IN_XX:
         return ZADD_OUT_NOP, score
-    if not z.ht and (
-        len(z) + 1 > config["zset-max-listpack-entries"] or len(ele) > config["zset-max-listpack-value"]
-    ):
+    if not z.ht and (len(z) + 1 > config["zset-max-listpack-entries"] or len(ele) > config["zset-max-listpack-value"]):
         z.convert_to_skiplist()
     z.add(ele, score)
     return ZADD_OUT_ADDED, score
 
 
 _WS = b" \t\n\v\f\r"
-_STRTOD_DEC = re.compile(rb"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity)", re.I)
-_STRTOD_HEX = re.compile(rb"([+-]?)(0x(?:[0-9a-f]+\.?[0-9a-f]*|\.[0-9a-f]+)(?:p[+-]?\d+)?)", re.I)
-_STRTOD_NAN = re.compile(rb"[+-]?nan(?:\([0-9a-z_]*\))?", re.I)
+_STRTOD_DEC = re.compile(rb"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity)", re.IGNORECASE)
+_STRTOD_HEX = re.compile(rb"([+-]?)(0x(?:[0-9a-f]+\.?[0-9a-f]*|\.[0-9a-f]+)(?:p[+-]?\d+)?)", re.IGNORECASE)
 
 
 def _strtod_full(b: bytes) -> float | None:
@@ -417,8 +416,7 @@ def _rank_slice(z: RedisZSet, start: int, end: int, reverse: bool) -> Iterable[t
         start += llen
     if end < 0:
         end += llen
-    if start < 0:
-        start = 0
+    start = max(start, 0)
     if start > end or start >= llen:
         return ()
     if end >= llen:
@@ -442,9 +440,7 @@ def _limited(z: RedisZSet, start: int, stop: int, offset: int, limit: int, rever
     return z.slice(start + offset, start + offset + n)
 
 
-def _zrange_generic(
-    c: Client, argv: list[bytes], argc_start: int, store: bool, rangetype: int, direction: int
-) -> Any:
+def _zrange_generic(c: Client, argv: list[bytes], argc_start: int, store: bool, rangetype: int, direction: int) -> Any:
     """zrangeGenericCommand: every Z[REV]RANGE[BYSCORE|BYLEX] and ZRANGESTORE."""
     key = argv[argc_start]
     minidx = argc_start + 1
@@ -632,8 +628,7 @@ def _zremrange_generic(c: Client, argv: list[bytes], rangetype: int) -> int:
             start += llen
         if end < 0:
             end += llen
-        if start < 0:
-            start = 0
+        start = max(start, 0)
         if start > end or start >= llen:
             return 0
         if end >= llen:
@@ -791,7 +786,7 @@ def _blocking_zpop(c: Client, keys: list[bytes], where: bool, timeout_arg: bytes
         if not z:
             continue
         if count == -1:
-            (m, s), = _pop(c, key, z, where, 1)
+            ((m, s),) = _pop(c, key, z, where, 1)
             state.rewrite_propagation([_pop_name(where), key])
             return [key, m, s]
         popped = _pop(c, key, z, where, count)
@@ -807,7 +802,7 @@ def _blocking_zpop(c: Client, keys: list[bytes], where: bool, timeout_arg: bytes
         if type(z) is not RedisZSet or not z:
             return NOT_READY
         if count == -1:
-            (m, s), = _pop(c, key, z, where, 1)
+            ((m, s),) = _pop(c, key, z, where, 1)
             state.propagate(db.id, [_pop_name(where), key])
             return [key, m, s]
         popped = _pop(c, key, z, where, count)

@@ -16,7 +16,8 @@ member added with ``-0`` says ``0`` in a small set and ``-0`` in a skiplist, as 
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from sortedcontainers import SortedList
 
@@ -51,7 +52,6 @@ TOP = _Top()
 INF = float("inf")
 
 
-
 class _LexBound:
     """Redis's shared.minstring / shared.maxstring: the ``-`` and ``+`` lex range bounds
     (compared by identity: below / above every member)."""
@@ -70,7 +70,7 @@ LEX_MAX: Any = _LexBound("LEX_MAX")
 
 
 class RedisZSet:
-    __slots__ = ("dict", "sl", "ht")
+    __slots__ = ("dict", "ht", "sl")
 
     def __init__(self) -> None:
         self.dict: dict[bytes, float] = {}
@@ -157,9 +157,8 @@ class RedisZSet:
             return 0, 0
         if lo is LEX_MAX or hi is LEX_MIN:
             return 0, 0
-        if lo is not LEX_MIN and hi is not LEX_MAX:
-            if lo > hi or (lo == hi and (lo_ex or hi_ex)):
-                return 0, 0
+        if lo is not LEX_MIN and hi is not LEX_MAX and (lo > hi or (lo == hi and (lo_ex or hi_ex))):
+            return 0, 0
         first_score = sl[0][0]
         if first_score == sl[-1][0]:
             s = first_score
@@ -192,9 +191,8 @@ class RedisZSet:
             return self.lex_bounds(lo, lo_ex, hi, hi_ex)
         if lo is LEX_MAX or hi is LEX_MIN:
             return 0, 0
-        if lo is not LEX_MIN and hi is not LEX_MAX:
-            if lo > hi or (lo == hi and (lo_ex or hi_ex)):
-                return 0, 0
+        if lo is not LEX_MIN and hi is not LEX_MAX and (lo > hi or (lo == hi and (lo_ex or hi_ex))):
+            return 0, 0
         stop = 0
         for i in range(n - 1, -1, -1):
             if lex_lte_max(sl[i][1], hi, hi_ex):
@@ -225,7 +223,7 @@ class RedisZSet:
         del self.dict[member]
         return score, member
 
-    def copy(self) -> "RedisZSet":
+    def copy(self) -> RedisZSet:
         z = RedisZSet()
         z.dict = dict(self.dict)
         z.sl = SortedList(self.sl)
