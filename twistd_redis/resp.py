@@ -65,6 +65,23 @@ class RespSet(list):
     __slots__ = ()
 
 
+class BulkList(list):
+    """An array whose every element is a plain ``bytes`` (LRANGE, SMEMBERS, HKEYS...): encoded
+    in one join with no per-element dispatch, the same bytes as a ``list`` would give."""
+
+    __slots__ = ()
+
+
+def _bulk_array(v: list, encode: Any) -> bytes:
+    """``*N`` and each element as a bulk string in one join. A header cache miss (an element
+    of 4096 bytes or more) or an element that is not bytes-like falls back to ``encode``."""
+    h = _BULK_HDR
+    try:
+        return b"*%d\r\n" % len(v) + b"\r\n".join([h[len(x)] + x for x in v]) + (b"\r\n" if v else b"")
+    except (IndexError, TypeError):
+        return b"*%d\r\n" % len(v) + b"".join([encode(x) for x in v])
+
+
 class Raw(bytes):
     """Bytes already in RESP form, written as they are."""
 
@@ -130,6 +147,8 @@ def encode2(v: Any) -> bytes:
         return _INT_REPLY[v] if 0 <= v < 1024 else b":%d\r\n" % v
     if v is None:
         return b"$-1\r\n"
+    if t is BulkList:
+        return _bulk_array(v, encode2)
     if t is list or t is tuple or t is Push or t is RespSet:
         return b"*%d\r\n" % len(v) + b"".join([encode2(x) for x in v])
     if t is bytearray or t is memoryview or t is Verbatim:
@@ -173,6 +192,8 @@ def encode3(v: Any) -> bytes:
         return _INT_REPLY[v] if 0 <= v < 1024 else b":%d\r\n" % v
     if v is None or v is NULL_ARRAY:
         return b"_\r\n"
+    if t is BulkList:
+        return _bulk_array(v, encode3)
     if t is list or t is tuple:
         return b"*%d\r\n" % len(v) + b"".join([encode3(x) for x in v])
     if t is dict:

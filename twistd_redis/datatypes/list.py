@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from itertools import islice
 
+from ..resp import BulkList
 from . import register_type
 
 
@@ -21,8 +22,8 @@ class RedisList(deque):
         end: O(distance to that end + count), never a copy of the whole list."""
         n = len(self)
         if start <= n - 1 - end:
-            return list(islice(self, start, end + 1))
-        out = list(islice(reversed(self), n - 1 - end, n - start))
+            return BulkList(islice(self, start, end + 1))
+        out = BulkList(islice(reversed(self), n - 1 - end, n - start))
         out.reverse()
         return out
 
