@@ -86,20 +86,43 @@ def _set(c: Client, h: RedisHash, field: bytes, value: bytes) -> bool:
 
 
 def _hset_generic(c: Client, argv: list[bytes], hmset: bool) -> Any:
-    if len(argv) % 2 == 1:
+    n = len(argv)
+    if n % 2 == 1:
         raise wrong_arity("hmset" if hmset else "hset")
     key = argv[1]
-    h = _write_or_create(c, key)
-    _try_conversion(c, h, argv[2:])
-    created = 0
-    for i in range(2, len(argv), 2):
-        if not _set(c, h, argv[i], argv[i + 1]):
-            created += 1
-    state = c.state
     db = c.db
-    state.signal_modified_key(db, key)
-    state.notify_keyspace_event("h", b"hset", key, db.id)
-    state.dirty += (len(argv) - 2) // 2
+    h = db.lookup_write(key)
+    if h is None:
+        h = RedisHash()
+        db.add(key, h)
+    elif type(h) is not RedisHash:
+        raise WrongTypeError()
+    state = c.state
+    # hashTypeTryConversion + hashTypeSet, flattened: any argument longer than
+    # hash-max-listpack-value converts first; the field count is checked after the adds
+    # (HSET only grows the hash, and the switch is one-way, so once at the end is the same).
+    small = not h.ht
+    if small:
+        limit = state.config["hash-max-listpack-value"]
+        for i in range(2, n):
+            if len(argv[i]) > limit:
+                h.ht = True
+                small = False
+                break
+    before = len(h)
+    if n == 4:
+        h[argv[2]] = argv[3]
+    else:
+        for i in range(2, n, 2):
+            h[argv[i]] = argv[i + 1]
+    created = len(h) - before
+    if small and created and len(h) > state.config["hash-max-listpack-entries"]:
+        h.ht = True
+    if state.watched_keys:
+        state.signal_modified_key(db, key)
+    if state.notify_flags:
+        state.notify_keyspace_event("h", b"hset", key, db.id)
+    state.dirty += (n - 2) // 2
     return OK if hmset else created
 
 
