@@ -365,3 +365,16 @@ def test_legacy_range_for_rows_redis_does_not_describe():
     spec = CommandSpec("x-test", None, -2, 0, (1, -1, 2), "generic")
     assert introspection.get_keys(spec, [b"x", b"a", b"1", b"b", b"2"]) == [(1, []), (3, [])]
     assert introspection.get_keys(CommandSpec("y-test", None, -1, 0, (2, 2, 1), "generic"), [b"y"]) == []
+
+
+def test_commands_doc_is_current():
+    """docs/commands.md is generated from the command table; a new command must regenerate it
+    (python tools/gen_command_docs.py)."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("gen_command_docs", root / "tools" / "gen_command_docs.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert (root / "docs" / "commands.md").read_text() == mod.render(), "run python tools/gen_command_docs.py"
