@@ -70,6 +70,23 @@ def to_int(b: bytes, error: str | None = None) -> int:
     return v
 
 
+def to_int_range(b: bytes, lo: int, hi: int, error: str) -> int:
+    """getRangeLongFromObjectOrReply with a message: not an integer, or outside lo..hi, is
+    ``error`` (Redis gives the same message for both)."""
+    v = parse_int(b)
+    if v is None or v < lo or v > hi:
+        raise RedisError(error)
+    return v
+
+
+def option_word(a: bytes) -> bytes:
+    """An option word as Redis's strcasecmp sees it: lower-cased and cut at the first NUL
+    (``alpha\\0junk`` reads as ``alpha``)."""
+    a = a.lower()
+    n = a.find(b"\0")
+    return a if n < 0 else a[:n]
+
+
 def to_float(b: bytes, error: str | None = None) -> float:
     v = parse_float(b)
     if v is None:

@@ -24,31 +24,15 @@ from typing import Any
 from ..blocking import NOT_READY, block_for_keys, parse_timeout
 from ..client import CLIENT_DENY_BLOCKING, Client
 from ..datatypes import RedisList
-from ..errors import OUT_OF_RANGE, RedisError, WrongTypeError, not_integer, syntax_error
+from ..errors import OUT_OF_RANGE, RedisError, WrongTypeError, syntax_error
 from ..resp import NULL_ARRAY, OK
-from .args import LLONG_MAX, LLONG_MIN, parse_int
+from .args import LLONG_MAX, LLONG_MIN, to_int, to_int_range
 from .table import BLOCKING, DENYOOM, FAST, MOVABLE_KEYS, NOSCRIPT, READONLY, WRITE, command
 
 LIST_HEAD = True
 LIST_TAIL = False
 
 _POSITIVE = "ERR value is out of range, must be positive"
-
-
-def _long(arg: bytes) -> int:
-    """getLongFromObjectOrReply with no message."""
-    v = parse_int(arg)
-    if v is None:
-        raise not_integer()
-    return v
-
-
-def _range_long(arg: bytes, lo: int, hi: int, msg: str) -> int:
-    """getRangeLongFromObjectOrReply with a message: a non-integer gets the message too."""
-    v = parse_int(arg)
-    if v is None or v < lo or v > hi:
-        raise RedisError(msg)
-    return v
 
 
 def _where(arg: bytes) -> bool:
@@ -149,7 +133,7 @@ def _pop_generic(c: Client, argv: list[bytes], head: bool) -> Any:
     hascount = len(argv) == 3
     count = 0
     if hascount:
-        count = _range_long(argv[2], 0, LLONG_MAX, _POSITIVE)
+        count = to_int_range(argv[2], 0, LLONG_MAX, _POSITIVE)
     key = argv[1]
     lst = _write(c, key)
     if lst is None:
@@ -190,8 +174,8 @@ def llen_command(c: Client, argv: list[bytes]):
 @command("lrange", arity=4, flags=READONLY, keys=(1, 1, 1), group="list")
 def lrange_command(c: Client, argv: list[bytes]):
     """LRANGE key start stop"""
-    start = _long(argv[2])
-    end = _long(argv[3])
+    start = to_int(argv[2])
+    end = to_int(argv[3])
     lst = _read(c, argv[1])
     if lst is None:
         return []
@@ -214,7 +198,7 @@ def lindex_command(c: Client, argv: list[bytes]):
     lst = _read(c, argv[1])
     if lst is None:
         return None
-    index = _long(argv[2])
+    index = to_int(argv[2])
     n = len(lst)
     if index < 0:
         index += n
@@ -236,7 +220,7 @@ def lpos_command(c: Client, argv: list[bytes]):
         moreargs = argc - 1 - j
         if opt == b"rank" and moreargs:
             j += 1
-            rank = _long(argv[j])
+            rank = to_int(argv[j])
             if rank == 0:
                 raise RedisError(
                     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
@@ -244,10 +228,10 @@ def lpos_command(c: Client, argv: list[bytes]):
                 )
         elif opt == b"count" and moreargs:
             j += 1
-            count = _range_long(argv[j], 0, LLONG_MAX, "ERR COUNT can't be negative")
+            count = to_int_range(argv[j], 0, LLONG_MAX, "ERR COUNT can't be negative")
         elif opt == b"maxlen" and moreargs:
             j += 1
-            maxlen = _range_long(argv[j], 0, LLONG_MAX, "ERR MAXLEN can't be negative")
+            maxlen = to_int_range(argv[j], 0, LLONG_MAX, "ERR MAXLEN can't be negative")
         else:
             raise syntax_error()
         j += 1
@@ -292,7 +276,7 @@ def lset_command(c: Client, argv: list[bytes]):
     lst = _write(c, key)
     if lst is None:
         raise RedisError("ERR no such key")
-    index = _long(argv[2])
+    index = to_int(argv[2])
     n = len(lst)
     if index < 0:
         index += n
@@ -336,7 +320,7 @@ def linsert_command(c: Client, argv: list[bytes]):
 @command("lrem", arity=4, flags=WRITE, keys=(1, 1, 1), group="list")
 def lrem_command(c: Client, argv: list[bytes]):
     """LREM key count element (count > 0 from the head, < 0 from the tail, 0 all)"""
-    toremove = _long(argv[2])
+    toremove = to_int(argv[2])
     key = argv[1]
     lst = _write(c, key)
     if lst is None:
@@ -384,8 +368,8 @@ def lrem_command(c: Client, argv: list[bytes]):
 @command("ltrim", arity=4, flags=WRITE, keys=(1, 1, 1), group="list")
 def ltrim_command(c: Client, argv: list[bytes]):
     """LTRIM key start stop"""
-    start = _long(argv[2])
-    end = _long(argv[3])
+    start = to_int(argv[2])
+    end = to_int(argv[3])
     key = argv[1]
     lst = _write(c, key)
     if lst is None:
@@ -485,7 +469,7 @@ def rpoplpush_command(c: Client, argv: list[bytes]):
 
 def _parse_mpop(argv: list[bytes], numkeys_idx: int) -> tuple[list[bytes], bool, int]:
     """lmpopGenericCommand's parsing: (keys, where, count)."""
-    numkeys = _range_long(argv[numkeys_idx], 1, LLONG_MAX, "ERR numkeys should be greater than 0")
+    numkeys = to_int_range(argv[numkeys_idx], 1, LLONG_MAX, "ERR numkeys should be greater than 0")
     where_idx = numkeys_idx + numkeys + 1
     argc = len(argv)
     if where_idx >= argc:
@@ -496,7 +480,7 @@ def _parse_mpop(argv: list[bytes], numkeys_idx: int) -> tuple[list[bytes], bool,
     while j < argc:
         if count == -1 and argv[j].lower() == b"count" and argc - 1 - j:
             j += 1
-            count = _range_long(argv[j], 1, LLONG_MAX, "ERR count should be greater than 0")
+            count = to_int_range(argv[j], 1, LLONG_MAX, "ERR count should be greater than 0")
         else:
             raise syntax_error()
         j += 1

@@ -47,7 +47,7 @@ from .. import client as _client
 from ..client import Client
 from ..datatypes import RedisHash, RedisList, RedisSet, RedisZSet, _is_canonical_int, string_encoding
 from ..errors import RedisError, WrongTypeError, not_integer, syntax_error
-from .args import parse_int
+from .args import option_word, parse_int
 from .table import DENYOOM, MOVABLE_KEYS, READONLY, WRITE, command
 
 # A client running a script (Redis's CLIENT_SCRIPT), once the scripting module defines the flag.
@@ -277,12 +277,6 @@ def _pqsort(a: list[Any], lo: int, n: int, cmp: Callable[[Any, Any], int], lrang
 
 # ------------------------------------------------------------------ the command
 
-def _opt(a: bytes) -> bytes:
-    """An option word as strcasecmp on a C string sees it."""
-    nul = a.find(b"\0")
-    return (a if nul < 0 else a[:nul]).lower()
-
-
 def _cstr(b: bytes) -> bytes:
     nul = b.find(b"\0")
     return b if nul < 0 else b[:nul]
@@ -305,7 +299,7 @@ def _sort_generic(c: Client, argv: list[bytes], readonly: bool) -> Any:
     j = 2
     while j < argc:
         leftargs = argc - j - 1
-        opt = _opt(argv[j])
+        opt = option_word(argv[j])
         if opt == b"asc":
             desc = False
         elif opt == b"desc":

@@ -29,7 +29,7 @@ from ..errors import (
 )
 from ..datatypes import EmbStr
 from ..resp import OK
-from .args import LLONG_MAX, LLONG_MIN, parse_int
+from .args import LLONG_MAX, LLONG_MIN, option_word, parse_int
 from .table import DENYOOM, FAST, READONLY, WRITE, command
 
 # setGenericCommand / parseExtendedStringArgumentsOrReply flags (OBJ_*).
@@ -67,13 +67,6 @@ def _check_string_length(c: Client, size: int) -> None:
         raise RedisError("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
 
 
-def _opt(a: bytes) -> bytes:
-    """An option word as Redis's C string compare sees it: lower-cased, cut at a NUL."""
-    a = a.lower()
-    n = a.find(b"\0")
-    return a if n < 0 else a[:n]
-
-
 def _parse_extended(argv: list[bytes], command_type: int) -> tuple[int, bytes | None, int]:
     """parseExtendedStringArgumentsOrReply: (flags, expire argument, unit). Every conflict of
     options (NX with XX, two kinds of expiry, KEEPTTL or PERSIST with an expiry) and every
@@ -85,7 +78,7 @@ def _parse_extended(argv: list[bytes], command_type: int) -> tuple[int, bytes | 
     j = 2 if command_type == COMMAND_GET else 3
     argc = len(argv)
     while j < argc:
-        opt = _opt(argv[j])
+        opt = option_word(argv[j])
         has_next = j < argc - 1
         if opt == b"nx" and not flags & SET_XX and is_set:
             flags |= SET_NX
@@ -172,7 +165,7 @@ def _set_generic(
         state.notify_keyspace_event("g", b"expire", key, db.id)
     elif flags & SET_GET:
         # Propagate without the GET argument(s).
-        state.rewrite_propagation([a for j, a in enumerate(argv) if j < 3 or _opt(a) != b"get"])
+        state.rewrite_propagation([a for j, a in enumerate(argv) if j < 3 or option_word(a) != b"get"])
     return old if flags & SET_GET else ok_reply
 
 
@@ -617,7 +610,7 @@ def lcs_command(c: Client, argv: list[bytes]):
     j = 3
     argc = len(argv)
     while j < argc:
-        opt = _opt(argv[j])
+        opt = option_word(argv[j])
         if opt == b"idx":
             getidx = True
         elif opt == b"len":

@@ -42,7 +42,7 @@ from sortedcontainers import SortedList
 from ..client import Client
 from ..datatypes import RedisSet, RedisZSet
 from ..errors import RedisError, WrongTypeError, not_integer, syntax_error
-from .args import parse_float, parse_int
+from .args import option_word, parse_float, parse_int
 from .keys import parse_scan_cursor
 from .scan_collections import EMPTY_SCAN, format_score, scan_collection
 from .table import DENYOOM, FAST, MOVABLE_KEYS, READONLY, WRITE, command
@@ -61,13 +61,6 @@ AGGR_MIN = 1
 AGGR_MAX = 2
 
 _STORE_EVENTS = {SET_OP_UNION: b"zunionstore", SET_OP_INTER: b"zinterstore", SET_OP_DIFF: b"zdiffstore"}
-
-
-def _opt(a: bytes) -> bytes:
-    """An option word as strcasecmp sees it: lower-cased, cut at a NUL."""
-    a = a.lower()
-    n = a.find(b"\0")
-    return a if n < 0 else a[:n]
 
 
 def _aggregate(target: float, val: float, aggregate: int) -> float:
@@ -124,7 +117,7 @@ def _zset_op(c: Client, argv: list[bytes], dstkey: bytes | None, numkeys_index: 
     j = first + setnum
     while j < argc:
         remaining = argc - j
-        opt = _opt(argv[j])
+        opt = option_word(argv[j])
         if op != SET_OP_DIFF and not cardinality_only and remaining >= setnum + 1 and opt == b"weights":
             j += 1
             for i in range(setnum):
@@ -134,7 +127,7 @@ def _zset_op(c: Client, argv: list[bytes], dstkey: bytes | None, numkeys_index: 
                 weights[i] = w
                 j += 1
         elif op != SET_OP_DIFF and not cardinality_only and remaining >= 2 and opt == b"aggregate":
-            a = _opt(argv[j + 1])
+            a = option_word(argv[j + 1])
             if a == b"sum":
                 aggregate = AGGR_SUM
             elif a == b"min":
@@ -307,7 +300,7 @@ def zrandmember_command(c: Client, argv: list[bytes]):
             raise not_integer()
         if count < -LONG_MAX:
             raise RedisError(f"ERR value is out of range, value must between {-LONG_MAX} and {LONG_MAX}")
-        if len(argv) > 4 or (len(argv) == 4 and _opt(argv[3]) != b"withscores"):
+        if len(argv) > 4 or (len(argv) == 4 and option_word(argv[3]) != b"withscores"):
             raise syntax_error()
         withscores = len(argv) == 4
         if withscores and (count < -(LONG_MAX // 2) or count > LONG_MAX // 2):  # C's -LONG_MAX/2
