@@ -32,16 +32,15 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
+from ..blocking import scan_database_for_ready_keys
 from ..client import Client
 from ..datatypes import copy_value, encoding_name, type_name
-from ..blocking import scan_database_for_ready_keys
 from ..errors import INVALID_DB, NO_SUCH_KEY, RedisError, not_integer, syntax_error
 from ..glob import compile_matcher
 from ..keyspace import Database
 from ..resp import OK, SimpleString
 from .args import LLONG_MAX, parse_int
-from .table import help_reply
-from .table import DENYOOM, FAST, LOADING, READONLY, STALE, WRITE, command, container
+from .table import DENYOOM, FAST, LOADING, READONLY, STALE, WRITE, command, container, help_reply
 
 LRU_CLOCK_MAX = (1 << 24) - 1
 OBJ_SHARED_INTEGERS = 10000
@@ -250,14 +249,13 @@ def parse_scan_cursor(b: bytes) -> int:
     return (-v) & 0xFFFFFFFFFFFFFFFF if neg else v
 
 
-@command("scan", arity=-2, flags=READONLY, keys=(0, 0, 0), group="generic")
-def scan_command(c: Client, argv: list[bytes]):
-    """SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]"""
-    cursor = parse_scan_cursor(argv[1])
+def parse_scan_options(argv: list[bytes], start: int, allow_type: bool = False) -> tuple[int, bytes | None, bytes | None]:
+    """scanGenericCommand step 1: (COUNT, MATCH pattern or None when it matches all, TYPE or
+    None). TYPE is SCAN's alone: for HSCAN/SSCAN/ZSCAN it is a syntax error like any unknown word."""
     count = 10
     pattern: bytes | None = None
     typename: bytes | None = None
-    i = 2
+    i = start
     n = len(argv)
     while i < n:
         opt = argv[i].lower()
@@ -272,11 +270,19 @@ def scan_command(c: Client, argv: list[bytes]):
             pattern = argv[i + 1]
             if pattern == b"*":
                 pattern = None
-        elif opt == b"type" and n - i >= 2:
+        elif allow_type and opt == b"type" and n - i >= 2:
             typename = argv[i + 1].lower()
         else:
             raise syntax_error()
         i += 2
+    return count, pattern, typename
+
+
+@command("scan", arity=-2, flags=READONLY, keys=(0, 0, 0), group="generic")
+def scan_command(c: Client, argv: list[bytes]):
+    """SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]"""
+    cursor = parse_scan_cursor(argv[1])
+    count, pattern, typename = parse_scan_options(argv, 2, allow_type=True)
 
     db = c.db
     data = db.data

@@ -52,11 +52,10 @@ from collections.abc import Callable
 from typing import Any
 
 from ..client import Client
-from ..errors import RedisError, syntax_error
 from ..glob import compile_matcher
-from .args import parse_int
+from .keys import parse_scan_options
 
-__all__ = ["EMPTY_SCAN", "format_score", "parse_scan_options", "scan_collection"]
+__all__ = ["EMPTY_SCAN", "format_score", "scan_collection"]
 
 OFFSET_BITS = 40
 OFFSET_MASK = (1 << OFFSET_BITS) - 1
@@ -118,31 +117,6 @@ def _scans(state: Any) -> CollectionScans:
     return s
 
 
-def parse_scan_options(argv: list[bytes], start: int = 3) -> tuple[int, bytes | None]:
-    """scanGenericCommand step 1 for a value: (count, pattern or None for no filtering)."""
-    count = 10
-    pattern: bytes | None = None
-    i = start
-    n = len(argv)
-    while i < n:
-        opt = argv[i].lower()
-        if opt == b"count" and n - i >= 2:
-            v = parse_int(argv[i + 1])
-            if v is None:
-                raise RedisError("ERR value is not an integer or out of range")
-            if v < 1:
-                raise syntax_error()
-            count = v
-        elif opt == b"match" and n - i >= 2:
-            pattern = argv[i + 1]
-            if pattern == b"*":
-                pattern = None
-        else:
-            raise syntax_error()
-        i += 2
-    return count, pattern
-
-
 def scan_collection(
     c: Client,
     argv: list[bytes],
@@ -153,7 +127,7 @@ def scan_collection(
     lookup: Callable[[bytes], bytes | None] | None = None,
 ) -> list[Any]:
     """scanGenericCommand for one collection value; see the module docstring."""
-    count, pattern = parse_scan_options(argv)
+    count, pattern, _ = parse_scan_options(argv, 3)
     elems: list[bytes]
     next_cursor = 0
     if small:
