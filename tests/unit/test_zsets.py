@@ -349,6 +349,82 @@ def test_lex_with_mixed_scores_walks_like_a_listpack(conn):
     assert conn.call("ZREVRANGEBYLEX", "m", "[c", "[a") == [b"c", b"d", b"a", b"b"]
 
 
+def test_lex_mixed_scores_listpack_checks_both_ends(conn):
+    """zzlIsInLexRange: the last element must be >= min and the first <= max (Redis 7.0.15)."""
+    conn.call("ZADD", "z", "0", "b", "1", "a")
+    assert conn.call("OBJECT", "ENCODING", "z") == b"listpack"
+    assert conn.call("ZRANGEBYLEX", "z", "(a", "+") == []
+    assert conn.call("ZLEXCOUNT", "z", "(a", "+") == 0
+    assert conn.call("ZRANGEBYLEX", "z", "-", "+") == [b"b", b"a"]
+    assert conn.call("ZRANGEBYLEX", "z", "[a", "+") == [b"b", b"a"]
+    assert conn.call("ZREVRANGEBYLEX", "z", "+", "(a") == []
+    assert conn.call("ZREVRANGEBYLEX", "z", "[b", "-") == [b"a", b"b"]
+    assert conn.call("ZREVRANGEBYLEX", "z", "(b", "-") == []
+    assert conn.call("ZRANGE", "z", "-", "(b", "BYLEX") == []
+    assert conn.call("ZRANGE", "z", "[b", "-", "BYLEX", "REV") == [b"a", b"b"]
+    assert conn.call("ZREMRANGEBYLEX", "z", "(a", "+") == 0
+    assert conn.call("ZREMRANGEBYLEX", "z", "[b", "[b") == 0
+    assert conn.call("ZCARD", "z") == 2
+
+
+def test_lex_mixed_scores_listpack_offset_skips_unchecked(conn):
+    """LIMIT's offset walks past elements without checking the range, then the range is
+    checked again: [a [c on a(0) z(1) b(2) is `a`, but LIMIT 2 1 gives `b` (Redis 7.0.15)."""
+    conn.call("ZADD", "z", "0", "a", "1", "z", "2", "b")
+    rl = ("ZRANGEBYLEX", "z", "[a", "[c")
+    assert conn.call(*rl) == [b"a"]
+    assert conn.call(*rl, "LIMIT", "1", "1") == []
+    assert conn.call(*rl, "LIMIT", "2", "1") == [b"b"]
+    assert conn.call(*rl, "LIMIT", "2", "-1") == [b"b"]
+    assert conn.call(*rl, "LIMIT", "2", "0") == []
+    assert conn.call(*rl, "LIMIT", "3", "5") == []
+    assert conn.call(*rl, "LIMIT", "-1", "5") == []
+    assert conn.call("ZLEXCOUNT", "z", "[a", "[c") == 1
+    assert conn.call("ZREVRANGEBYLEX", "z", "[c", "[a") == [b"b", b"z", b"a"]
+    assert conn.call("ZREVRANGEBYLEX", "z", "+", "[b") == [b"b", b"z"]
+    assert conn.call("ZREVRANGEBYLEX", "z", "[c", "-", "LIMIT", "1", "5") == [b"z", b"a"]
+    assert conn.call("ZREVRANGEBYLEX", "z", "[y", "(a", "LIMIT", "1", "5") == [b"z"]
+    assert conn.call("ZRANGE", "z", "[c", "[a", "BYLEX", "REV", "LIMIT", "1", "1") == [b"z"]
+    assert conn.call("ZRANGESTORE", "d", "z", "[a", "[c", "BYLEX", "LIMIT", "2", "1") == 1
+    assert conn.call("ZRANGE", "d", "0", "-1", "WITHSCORES") == [b"b", b"2"]
+    assert conn.call("ZREMRANGEBYLEX", "z", "[a", "[c") == 1
+    assert conn.call("ZRANGE", "z", "0", "-1") == [b"z", b"b"]
+
+
+def test_lex_mixed_scores_skiplist_keeps_the_plain_walk():
+    """A skiplist's mixed-score answer depends on its random levels: no zzlIsInLexRange
+    check there, the first element >= min then while <= max."""
+    z = RedisZSet()
+    z.add(b"b", 0.0)
+    z.add(b"a", 1.0)
+    assert z.lex_bounds(b"a", True, LEX_MAX, True) == (0, 0)  # listpack: (a + is empty
+    z.convert_to_skiplist()
+    assert z.lex_bounds(b"a", True, LEX_MAX, True) == (0, 2)
+    assert list(z.lex_range(b"a", True, LEX_MAX, True, 0, -1, False)) == [(0.0, b"b"), (1.0, b"a")]
+
+
+def test_lex_range_same_scores_is_a_slice():
+    """Equal scores (the documented use): lex_range slices the bisected bounds, in both
+    encodings, with LIMIT, and agrees with a filter over the members."""
+    rng = random.Random(7)
+    for ht in (False, True):
+        z = RedisZSet()
+        for i in range(40):
+            z.add(b"%02d" % rng.randrange(60), 0.0)
+        if ht:
+            z.convert_to_skiplist()
+        members = [m for _s, m in z]
+        for lo, hi in ((b"10", b"40"), (b"00", b"99"), (b"33", b"33"), (b"50", b"20")):
+            inside = [m for m in members if lo <= m < hi]
+            for offset, limit in ((0, -1), (2, 3), (5, 0), (-1, 3), (100, 1)):
+                got = [m for _s, m in z.lex_range(lo, False, hi, True, offset, limit, False)]
+                want = [] if offset < 0 else inside[offset:][: limit if limit >= 0 else None]
+                assert got == want
+                got = [m for _s, m in z.lex_range(lo, False, hi, True, offset, limit, True)]
+                want = [] if offset < 0 else inside[::-1][offset:][: limit if limit >= 0 else None]
+                assert got == want
+
+
 # ---------------------------------------------------------------- ZRANGESTORE
 
 

@@ -496,8 +496,7 @@ def _zrange_generic(c: Client, argv: list[bytes], argc_start: int, store: bool, 
         lo, hi = z.score_bounds(*rng)
         items = _limited(z, lo, hi, offset, limit, reverse)
     else:
-        lo, hi = z.lex_bounds_rev(*rng) if reverse else z.lex_bounds(*rng)
-        items = _limited(z, lo, hi, offset, limit, reverse)
+        items = z.lex_range(*rng, offset, limit, reverse)
     if store:
         return _store_range(c, argv[1], list(items))
     return scores_reply(c, items, withscores)

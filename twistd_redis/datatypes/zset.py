@@ -150,7 +150,10 @@ class RedisZSet:
 
         Lex ranges are defined when every member has the same score: then this is two
         bisections. With mixed scores Redis walks the elements in rank order (a listpack
-        linearly: the first element >= min, then while <= max); so do we, in O(N)."""
+        linearly: zzlFirstInLexRange, the first element >= min if it is also <= max, then
+        while <= max); so do we, in O(N). A listpack first checks zzlIsInLexRange (the last
+        element >= min and the first <= max, else nothing); a skiplist's answer depends on
+        its random levels, we keep the plain walk there."""
         sl = self.sl
         n = len(sl)
         if not n:
@@ -172,6 +175,8 @@ class RedisZSet:
                 stop = sl.bisect_left((s, hi)) if hi_ex else sl.bisect_right((s, hi))
             return start, max(start, stop)
         # Mixed scores: Redis's linear listpack walk.
+        if not self.ht and not self._in_lex_range(lo, lo_ex, hi, hi_ex):
+            return 0, 0
         start = n
         for i, (_s, m) in enumerate(sl):
             if lex_gte_min(m, lo, lo_ex):
@@ -193,6 +198,8 @@ class RedisZSet:
             return 0, 0
         if lo is not LEX_MIN and hi is not LEX_MAX and (lo > hi or (lo == hi and (lo_ex or hi_ex))):
             return 0, 0
+        if not self.ht and not self._in_lex_range(lo, lo_ex, hi, hi_ex):
+            return 0, 0
         stop = 0
         for i in range(n - 1, -1, -1):
             if lex_lte_max(sl[i][1], hi, hi_ex):
@@ -202,6 +209,52 @@ class RedisZSet:
         while start > 0 and lex_gte_min(sl[start - 1][1], lo, lo_ex):
             start -= 1
         return start, stop
+
+    def _in_lex_range(self, lo: bytes, lo_ex: bool, hi: bytes, hi_ex: bool) -> bool:
+        """zzlIsInLexRange's element tests: the last element >= min and the first <= max."""
+        sl = self.sl
+        return lex_gte_min(sl[-1][1], lo, lo_ex) and lex_lte_max(sl[0][1], hi, hi_ex)
+
+    def lex_range(
+        self, lo: bytes, lo_ex: bool, hi: bytes, hi_ex: bool, offset: int, limit: int, reverse: bool
+    ) -> Iterator[tuple[float, bytes]]:
+        """genericZrangebylexCommand: (score, member) of the lex range after LIMIT offset count
+        (``limit`` < 0: no limit), ascending or (``reverse``) descending.
+
+        On a listpack with mixed scores this is Redis's walk: from the first (last) element in
+        range, skip ``offset`` elements WITHOUT checking them, then emit while <= max (>= min):
+        ``ZADD z 0 a 1 z 2 b`` + ``ZRANGEBYLEX z [a [c LIMIT 2 1`` gives ``b``. Otherwise (the
+        same score everywhere, where that walk is the slice below, or a skiplist) the bounds
+        are sliced in O(log N + M)."""
+        if reverse:
+            start, stop = self.lex_bounds_rev(lo, lo_ex, hi, hi_ex)
+        else:
+            start, stop = self.lex_bounds(lo, lo_ex, hi, hi_ex)
+        if offset < 0 or start >= stop:
+            return iter(())  # a negative offset makes Redis skip until the end: nothing is left
+        sl = self.sl
+        n = len(sl)
+        if not self.ht and sl[0][0] != sl[-1][0]:
+            out: list[tuple[float, bytes]] = []
+            if reverse:
+                i = stop - 1 - offset
+                while i >= 0 and len(out) != limit and lex_gte_min(sl[i][1], lo, lo_ex):
+                    out.append(sl[i])
+                    i -= 1
+            else:
+                i = start + offset
+                while i < n and len(out) != limit and lex_lte_max(sl[i][1], hi, hi_ex):
+                    out.append(sl[i])
+                    i += 1
+            return iter(out)
+        count = stop - start - offset
+        if limit >= 0:
+            count = min(count, limit)
+        if count <= 0:
+            return iter(())
+        if reverse:
+            return self.sl.islice(stop - offset - count, stop - offset, reverse=True)
+        return self.sl.islice(start + offset, start + offset + count)
 
     def slice(self, start: int, stop: int, reverse: bool = False) -> Iterator[tuple[float, bytes]]:
         """(score, member) of ranks [start, stop), ascending or from ``stop - 1`` down."""
