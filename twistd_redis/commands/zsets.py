@@ -30,9 +30,9 @@ from typing import Any
 from ..blocking import NOT_READY, block_for_keys, parse_timeout
 from ..client import CLIENT_DENY_BLOCKING, Client
 from ..datatypes.zset import LEX_MAX, LEX_MIN, RedisZSet
-from ..errors import RedisError, WrongTypeError, not_float, not_integer, syntax_error
+from ..errors import RedisError, WrongTypeError, not_float, syntax_error
 from ..resp import NULL_ARRAY
-from .args import LLONG_MAX, parse_float, parse_int
+from .args import LLONG_MAX, option_word, parse_float, to_int, to_int_range
 from .table import BLOCKING, DENYOOM, FAST, MOVABLE_KEYS, NOSCRIPT, READONLY, WRITE, command
 
 __all__ = [
@@ -225,27 +225,6 @@ def parse_lex_range(min_b: bytes, max_b: bytes) -> tuple[Any, bool, Any, bool]:
     return lo, lo_ex, hi, hi_ex
 
 
-def _opt(a: bytes) -> bytes:
-    """An option word as strcasecmp sees it: lower-cased, cut at a NUL."""
-    a = a.lower()
-    n = a.find(b"\0")
-    return a if n < 0 else a[:n]
-
-
-def _long(b: bytes) -> int:
-    v = parse_int(b)
-    if v is None:
-        raise not_integer()
-    return v
-
-
-def _range_long(b: bytes, lo: int, hi: int, msg: str) -> int:
-    v = parse_int(b)
-    if v is None or v < lo or v > hi:
-        raise RedisError(msg)
-    return v
-
-
 def _deleted_if_empty(c: Client, key: bytes, z: RedisZSet) -> bool:
     if len(z):
         return False
@@ -262,7 +241,7 @@ def _zadd_generic(c: Client, argv: list[bytes], flags: int) -> Any:
     scoreidx = 2
     ch = False
     while scoreidx < argc:
-        opt = _opt(argv[scoreidx])
+        opt = option_word(argv[scoreidx])
         if opt == b"nx":
             flags |= ZADD_IN_NX
         elif opt == b"xx":
@@ -452,12 +431,12 @@ def _zrange_generic(c: Client, argv: list[bytes], argc_start: int, store: bool, 
     j = argc_start + 3
     while j < argc:
         leftargs = argc - j - 1
-        opt = _opt(argv[j])
+        opt = option_word(argv[j])
         if not store and opt == b"withscores":
             withscores = True
         elif opt == b"limit" and leftargs >= 2:
-            offset = _long(argv[j + 1])
-            limit = _long(argv[j + 2])
+            offset = to_int(argv[j + 1])
+            limit = to_int(argv[j + 2])
             j += 2
         elif direction == DIR_AUTO and opt == b"rev":
             direction = DIR_REVERSE
@@ -480,8 +459,8 @@ def _zrange_generic(c: Client, argv: list[bytes], argc_start: int, store: bool, 
     if reverse and rangetype != RANGE_RANK:
         minidx, maxidx = maxidx, minidx
     if rangetype == RANGE_RANK:
-        start = _long(argv[minidx])
-        end = _long(argv[maxidx])
+        start = to_int(argv[minidx])
+        end = to_int(argv[maxidx])
     elif rangetype == RANGE_SCORE:
         rng: Any = parse_score_range(argv[minidx], argv[maxidx])
     else:
@@ -610,8 +589,8 @@ def _zremrange_generic(c: Client, argv: list[bytes], rangetype: int) -> int:
     key = argv[1]
     if rangetype == RANGE_RANK:
         event = b"zremrangebyrank"
-        start = _long(argv[2])
-        end = _long(argv[3])
+        start = to_int(argv[2])
+        end = to_int(argv[3])
     elif rangetype == RANGE_SCORE:
         event = b"zremrangebyscore"
         rng: Any = parse_score_range(argv[2], argv[3])
@@ -704,7 +683,7 @@ def _zpop_command(c: Client, argv: list[bytes], where: bool) -> Any:
         raise syntax_error()
     count = -1
     if len(argv) == 3:
-        count = _range_long(argv[2], 0, LLONG_MAX, _POSITIVE)
+        count = to_int_range(argv[2], 0, LLONG_MAX, _POSITIVE)
     nested = c.resp > 2 and count != -1
     found = _first_zset(c, argv[1:2])
     if found is None or count == 0:
@@ -730,12 +709,12 @@ def zpopmax_command(c: Client, argv: list[bytes]):
 
 def _parse_mpop(argv: list[bytes], numkeys_idx: int) -> tuple[list[bytes], bool, int]:
     """zmpopGenericCommand's parsing: (keys, where, count)."""
-    numkeys = _range_long(argv[numkeys_idx], 1, LLONG_MAX, "ERR numkeys should be greater than 0")
+    numkeys = to_int_range(argv[numkeys_idx], 1, LLONG_MAX, "ERR numkeys should be greater than 0")
     where_idx = numkeys_idx + numkeys + 1
     argc = len(argv)
     if where_idx >= argc:
         raise syntax_error()
-    w = _opt(argv[where_idx])
+    w = option_word(argv[where_idx])
     if w == b"min":
         where = ZSET_MIN
     elif w == b"max":
@@ -745,9 +724,9 @@ def _parse_mpop(argv: list[bytes], numkeys_idx: int) -> tuple[list[bytes], bool,
     count = -1
     j = where_idx + 1
     while j < argc:
-        if count == -1 and _opt(argv[j]) == b"count" and argc - 1 - j:
+        if count == -1 and option_word(argv[j]) == b"count" and argc - 1 - j:
             j += 1
-            count = _range_long(argv[j], 1, LLONG_MAX, "ERR count should be greater than 0")
+            count = to_int_range(argv[j], 1, LLONG_MAX, "ERR count should be greater than 0")
         else:
             raise syntax_error()
         j += 1
