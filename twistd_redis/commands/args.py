@@ -19,6 +19,8 @@ _NONZERO_DIGIT = re.compile(rb"[1-9]")
 def parse_float(b: bytes) -> float | None:
     """Redis's string2d (strtod): no leading blank, no trailing junk; nan, overflow to
     infinity and underflow to zero are all rejected. Hex floats are accepted as strtod does."""
+    if b.isdigit() and len(b) < 16:  # plain digits: exact, no range issue (the common case)
+        return float(b)
     if len(b) > 5000:
         return None
     if _FLOAT_RE.fullmatch(b):

@@ -313,7 +313,41 @@ def _zadd_generic(c: Client, argv: list[bytes], flags: int) -> Any:
 @command("zadd", arity=-4, flags=WRITE | DENYOOM | FAST, keys=(1, 1, 1), group="sorted-set")
 def zadd_command(c: Client, argv: list[bytes]):
     """ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]"""
+    if len(argv) == 4:
+        # ZADD key score member, the common form: no option word parses as a float, so a
+        # valid score here means no options; anything else takes the general road
+        score = parse_float(argv[2])
+        if score is not None:
+            return _zadd_one(c, argv[1], score, argv[3])
     return _zadd_generic(c, argv, 0)
+
+
+def _zadd_one(c: Client, key: bytes, score: float, member: bytes) -> int:
+    """_zadd_generic for one score/member pair and no options."""
+    db = c.db
+    state = c.state
+    config = state.config
+    z = db.lookup_write(key)
+    if z is None:
+        z = RedisZSet()
+        if config["zset-max-listpack-entries"] == 0 or config["zset-max-listpack-value"] < len(member):
+            z.convert_to_skiplist()
+        db.add(key, z)
+        existed = False
+    elif type(z) is not RedisZSet:
+        raise WrongTypeError()
+    else:
+        existed = True
+    out = zset_add(z, score, member, 0, config)[0]
+    if out & (ZADD_OUT_ADDED | ZADD_OUT_UPDATED):
+        state.dirty += 1
+        if state.watched_keys:
+            state.signal_modified_key(db, key)
+        if state.notify_flags:
+            state.notify_keyspace_event("z", b"zadd", key, db.id)
+        if existed and state.blocking_keys:
+            state.signal_key_as_ready(db, key)
+    return 1 if out & ZADD_OUT_ADDED else 0
 
 
 @command("zincrby", arity=4, flags=WRITE | DENYOOM | FAST, keys=(1, 1, 1), group="sorted-set")
