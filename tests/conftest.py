@@ -22,3 +22,11 @@ def events(server):
     server.state.notify_flags = "KEA"
     server.state.keyspace_notifier = lambda t, ev, key, dbid: out.append((ev, key, dbid))
     return out
+
+
+@pytest.fixture
+def seen(server):
+    """Every argv handed to propagate() (what the AOF and replicas would get), in order."""
+    out: list[list[bytes]] = []
+    server.state.propagation_targets.append(lambda dbid, argv: out.append(list(argv)))
+    return out

@@ -28,12 +28,6 @@ def db0(server):
     return server.state.dbs[0]
 
 
-@pytest.fixture
-def seen(server):
-    out: list[list[bytes]] = []
-    server.state.propagation_targets.append(lambda dbid, argv: out.append(list(argv)))
-    return out
-
 
 @pytest.fixture
 def ev(server):

@@ -29,12 +29,6 @@ def err(reply) -> str:
     return str(reply)
 
 
-@pytest.fixture
-def prop(server):
-    out: list[list[bytes]] = []
-    server.state.propagation_targets.append(lambda dbid, argv: out.append(list(argv)))
-    return out
-
 
 def items(conn, key="l"):
     return conn.call("LRANGE", key, 0, -1)
@@ -70,7 +64,7 @@ def test_push_wrongtype_and_arity(conn):
         assert err(conn.call(cmd, "s")) == f"ERR wrong number of arguments for '{cmd.lower()}' command"
 
 
-def test_push_dirty_events_propagation(conn, server, events, prop):
+def test_push_dirty_events_propagation(conn, server, events, seen):
     d0 = server.state.dirty
     conn.call("RPUSH", "l", "a", "b", "c")
     assert server.state.dirty - d0 == 3
@@ -78,7 +72,7 @@ def test_push_dirty_events_propagation(conn, server, events, prop):
     conn.call("LPUSHX", "nokey", "x")
     assert server.state.dirty - d0 == 4
     assert events == [(b"rpush", b"l", 0), (b"lpush", b"l", 0)]
-    assert prop == [[b"RPUSH", b"l", b"a", b"b", b"c"], [b"LPUSHX", b"l", b"x"]]
+    assert seen == [[b"RPUSH", b"l", b"a", b"b", b"c"], [b"LPUSHX", b"l", b"x"]]
 
 
 def test_writes_touch_watchers(server):
@@ -141,20 +135,20 @@ def test_pop_errors(conn):
     assert err(conn.call("LPOP", "s", -1)) == POSITIVE
 
 
-def test_pop_dirty_events(conn, server, events, prop):
+def test_pop_dirty_events(conn, server, events, seen):
     conn.call("RPUSH", "l", "a", "b", "c")
     events.clear()
-    prop.clear()
+    seen.clear()
     d0 = server.state.dirty
     conn.call("LPOP", "l", 2)
     assert server.state.dirty - d0 == 2
     conn.call("RPOP", "l")
     assert server.state.dirty - d0 == 3
     assert events == [(b"lpop", b"l", 0), (b"rpop", b"l", 0), (b"del", b"l", 0)]
-    assert prop == [[b"LPOP", b"l", b"2"], [b"RPOP", b"l"]]
+    assert seen == [[b"LPOP", b"l", b"2"], [b"RPOP", b"l"]]
     conn.call("LPOP", "l")
     conn.call("LPOP", "l", "0")
-    assert len(prop) == 2
+    assert len(seen) == 2
 
 
 # ---------------------------------------------------------------- reads
@@ -370,10 +364,10 @@ def test_lmove_wrongtype_moves_nothing(conn):
     assert items(conn) == [b"a"]
 
 
-def test_lmove_side_effects(conn, server, events, prop):
+def test_lmove_side_effects(conn, server, events, seen):
     conn.call("RPUSH", "src", "a", "b")
     events.clear()
-    prop.clear()
+    seen.clear()
     d0 = server.state.dirty
     conn.call("LMOVE", "src", "dst", "LEFT", "RIGHT")
     conn.call("RPOPLPUSH", "src", "dst")
@@ -385,23 +379,23 @@ def test_lmove_side_effects(conn, server, events, prop):
         (b"rpop", b"src", 0),
         (b"del", b"src", 0),
     ]
-    assert prop == [[b"LMOVE", b"src", b"dst", b"LEFT", b"RIGHT"], [b"RPOPLPUSH", b"src", b"dst"]]
+    assert seen == [[b"LMOVE", b"src", b"dst", b"LEFT", b"RIGHT"], [b"RPOPLPUSH", b"src", b"dst"]]
 
 
 # ---------------------------------------------------------------- LMPOP
 
 
-def test_lmpop(conn, prop, server):
+def test_lmpop(conn, seen, server):
     conn.call("RPUSH", "a", "1", "2", "3")
     conn.call("RPUSH", "b", "x", "y")
-    prop.clear()
+    seen.clear()
     d0 = server.state.dirty
     assert conn.call("LMPOP", 2, "nokey", "a", "LEFT") == [b"a", [b"1"]]
     assert conn.call("LMPOP", 2, "nokey", "a", "RIGHT", "COUNT", 10) == [b"a", [b"3", b"2"]]
     assert conn.call("EXISTS", "a") == 0
     assert conn.call("LMPOP", 3, "a", "nokey", "b", "left", "count", 1) == [b"b", [b"x"]]
     assert server.state.dirty - d0 == 4
-    assert prop == [[b"LPOP", b"a", b"1"], [b"RPOP", b"a", b"2"], [b"LPOP", b"b", b"1"]]
+    assert seen == [[b"LPOP", b"a", b"1"], [b"RPOP", b"a", b"2"], [b"LPOP", b"b", b"1"]]
     assert conn.raw(b"LMPOP 1 nokey LEFT\r\n") == b"*-1\r\n"
     conn.hello3()
     assert conn.raw(b"LMPOP 1 nokey LEFT\r\n") == b"_\r\n"

@@ -44,12 +44,6 @@ def touched(server):
     return out
 
 
-@pytest.fixture
-def seen(server):
-    out: list[list[bytes]] = []
-    server.state.propagation_targets.append(lambda dbid, argv: out.append(list(argv)))
-    return out
-
 
 def dirty_delta(server, conn, *args):
     before = server.state.dirty

@@ -28,12 +28,6 @@ def data(server):
     return server.state.dbs[0].data
 
 
-@pytest.fixture
-def propagated(server):
-    out = []
-    server.state.propagation_targets.append(lambda dbid, argv: out.append(list(argv)))
-    return out
-
 
 def zset(pairs):
     z = RedisZSet()
@@ -293,41 +287,41 @@ def test_by_values_integer_encoding_and_stale_errno(server, data):
 # ------------------------------------------------------------------ STORE
 
 
-def test_store_events_dirty_propagation(server, conn, data, events, propagated):
+def test_store_events_dirty_propagation(server, conn, data, events, seen):
     data[b"l"] = RedisList([b"2", b"1", b"3"])
     conn.call("SET", "dst", "x", "EX", "100")
     events.clear()
-    propagated.clear()
+    seen.clear()
     dirty = server.state.dirty
     assert conn.call("SORT", "l", "STORE", "dst") == 3
     assert type(data[b"dst"]) is RedisList and list(data[b"dst"]) == [b"1", b"2", b"3"]
     assert conn.call("TTL", "dst") == -1
     assert server.state.dirty == dirty + 3
     assert events == [(b"sortstore", b"dst", 0)]
-    assert propagated == [[b"SORT", b"l", b"STORE", b"dst"]]
+    assert seen == [[b"SORT", b"l", b"STORE", b"dst"]]
     # GET patterns: a missing value is stored as ""
     assert conn.call("SORT", "l", "GET", "#", "GET", "o_*", "STORE", "dst") == 6
     assert list(data[b"dst"]) == [b"1", b"", b"2", b"", b"3", b""]
     # an empty result deletes the destination
     events.clear()
-    propagated.clear()
+    seen.clear()
     dirty = server.state.dirty
     assert conn.call("SORT", "nokey", "STORE", "dst") == 0
     assert b"dst" not in data
     assert events == [(b"del", b"dst", 0)]
     assert server.state.dirty == dirty + 1
-    assert propagated == [[b"SORT", b"nokey", b"STORE", b"dst"]]
+    assert seen == [[b"SORT", b"nokey", b"STORE", b"dst"]]
     # ... and nothing happens when there was none
     events.clear()
-    propagated.clear()
+    seen.clear()
     assert conn.call("SORT", "l", "LIMIT", "9", "1", "STORE", "dst") == 0
-    assert events == [] and propagated == []
+    assert events == [] and seen == []
     # the last STORE wins; a read without STORE propagates nothing
     assert conn.call("SORT", "l", "STORE", "a", "STORE", "b") == 3
     assert b"a" not in data and b"b" in data
-    propagated.clear()
+    seen.clear()
     assert conn.call("SORT", "l") == [b"1", b"2", b"3"]
-    assert propagated == []
+    assert seen == []
 
 
 def test_store_into_itself_and_watch(server, conn, data):

@@ -40,12 +40,6 @@ def ttl_ms(server, key: bytes) -> int:
     return -1 if when == -1 else when - server.state.now_ms()
 
 
-@pytest.fixture
-def seen(server):
-    out: list[list[bytes]] = []
-    server.state.propagation_targets.append(lambda dbid, argv: out.append(list(argv)))
-    return out
-
 
 @pytest.fixture
 def events(server):
