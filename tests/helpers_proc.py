@@ -248,6 +248,23 @@ class RawConn:
         finally:
             self.sock.settimeout(self.timeout)
 
+    def read_pending(self, quiet: float = 0.15) -> bytes:
+        """What is buffered plus whatever arrives until ``quiet`` seconds pass without data
+        (pub/sub messages, pushes): exact bytes, possibly empty."""
+        self.sock.settimeout(quiet)
+        out, self.buf = self.buf, b""
+        try:
+            while True:
+                data = self.sock.recv(1 << 20)
+                if not data:
+                    break
+                out += data
+        except (socket.timeout, ConnectionResetError):
+            pass
+        finally:
+            self.sock.settimeout(self.timeout)
+        return out
+
     def close(self) -> None:
         try:
             self.sock.close()

@@ -8,6 +8,11 @@ A script is a list of steps:
 * ``Unordered(args)``: array replies compared as sorted elements (KEYS; hash order differs);
 * ``Pairs(args)``: map/flat-map replies compared as a set of pairs (CONFIG GET with a glob);
 * ``Skip(args)``: sent to both, reply not compared (state setup whose reply must differ).
+* ``Frames(args, n)``: a command answered by ``n`` frames (SUBSCRIBE a b: one per channel);
+* ``Drain(wait)``: everything that arrives within ``wait`` seconds of quiet (pub/sub messages,
+  pushes), compared byte for byte - also proves that nothing extra arrived;
+* ``On(name, step)``: run ``step`` on a second connection ``name`` (opened on first use, after
+  HELLO 3 in the RESP3 run): a subscriber beside a publisher, a WATCH beside a writer.
 
 HELLO replies are compared with the client ``id`` masked: ids count connections per server.
 Every mismatch in a script is collected and reported together, with the command that caused it.
@@ -47,6 +52,32 @@ class Pairs:
 @dataclass
 class Skip:
     args: tuple
+
+
+@dataclass
+class Frames:
+    args: tuple
+    n: int
+
+
+@dataclass
+class Drain:
+    wait: float = 0.15
+
+
+@dataclass
+class On:
+    conn: str
+    step: Any
+
+
+def step_args(step: Any) -> tuple | None:
+    """The command a step sends (None for Sleep and Drain)."""
+    if isinstance(step, On):
+        return step_args(step.step)
+    if isinstance(step, (Sleep, Drain)):
+        return None
+    return step if isinstance(step, tuple) else step.args
 
 
 _HELLO_ID = re.compile(rb"(\$2\r\nid\r\n):\d+\r\n")
@@ -121,10 +152,10 @@ class Differ:
         missing: list[str] = []
         tainted: set[str] = set()
         for step in script:
-            if isinstance(step, Sleep):
+            args = step_args(step)
+            if args is None:
                 kept.append(step)
                 continue
-            args = step if isinstance(step, tuple) else step.args
             words = {_text(a) for a in args[1:]}
             if not self.implemented(args):
                 name = _text(args[0]).upper()
@@ -168,12 +199,13 @@ class Differ:
         problems: list[str] = []
         for version in resp:
             self.flushall()
-            real, ours = self.pair(version)
+            conns = {"main": self.pair(version)}
             try:
-                problems += [f"[RESP{version}] {p}" for p in self._run(script, real, ours)]
+                problems += [f"[RESP{version}] {p}" for p in self._run(script, conns, version)]
             finally:
-                real.close()
-                ours.close()
+                for real, ours in conns.values():
+                    real.close()
+                    ours.close()
         if problems:
             raise AssertionError(f"{len(problems)} mismatch(es) against redis-server:\n" + "\n".join(problems))
         if missing:
@@ -184,25 +216,38 @@ class Differ:
                 "not implemented yet"
             )
 
-    def _run(self, script: list, real: RawConn, ours: RawConn) -> list[str]:
+    def _run(self, script: list, conns: dict[str, tuple[RawConn, RawConn]], version: int = 2) -> list[str]:
         problems = []
         for step in script:
+            name = "main"
+            if isinstance(step, On):
+                name, step = step.conn, step.step
+                if name not in conns:
+                    conns[name] = self.pair(version)
+            real, ours = conns[name]
+            label = "" if name == "main" else f"[{name}] "
             if isinstance(step, Sleep):
                 time.sleep(step.seconds)
                 continue
+            if isinstance(step, Drain):
+                a, b = real.read_pending(step.wait), ours.read_pending(step.wait)
+                if a != b:
+                    problems.append(f"{label}(pending frames)\n    real: {a!r}\n    ours: {b!r}")
+                continue
             args = step if isinstance(step, tuple) else step.args
+            n = step.n if isinstance(step, Frames) else 1
             payload = encode_command(*args)
             real.send(payload)
-            a = real.read_reply()
+            a = b"".join(real.read_replies(n))
             ours.send(payload)
             try:
-                b = ours.read_reply()
+                b = b"".join(ours.read_replies(n))
             except (ConnectionError, OSError) as e:
-                problems.append(f"{show(args)}\n    real: {a!r}\n    ours: connection lost ({e})")
+                problems.append(f"{label}{show(args)}\n    real: {a!r}\n    ours: connection lost ({e})")
                 break
             problem = compare(step, args, a, b)
             if problem is not None:  # "" is a mismatch with nothing to add
-                problems.append(f"{show(args)}\n    real: {a!r}\n    ours: {b!r}{problem}")
+                problems.append(f"{label}{show(args)}\n    real: {a!r}\n    ours: {b!r}{problem}")
         return problems
 
     # ------------------------------------------------------------------ raw bytes

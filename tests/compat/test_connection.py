@@ -158,7 +158,7 @@ def test_auth_with_requirepass(servers):
         ]
 
         real_c, our_c = RawConn(real.port), RawConn(ours.port)
-        problems = d._run(d_script, real_c, our_c)
+        problems = d._run(d_script, {"main": (real_c, our_c)})
         real_c.close()
         our_c.close()
         # unauthenticated protocol limits: a big multibulk count is refused before AUTH
