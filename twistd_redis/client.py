@@ -200,7 +200,7 @@ class Client:
             f"age={int(now - self.ctime)} idle={int(now - self.last_interaction)} "
             f"flags={self.flag_letters()} db={self.db.id} sub={len(self.pubsub_channels)} "
             f"psub={len(self.pubsub_patterns)} ssub={len(self.pubsub_shard_channels)} "
-            f"multi={multi} qbuf={qbuf} qbuf-free={max(0, 32768 - qbuf) if qbuf else 0} "
+            f"multi={multi} watch={watch} qbuf={qbuf} qbuf-free={max(0, 32768 - qbuf) if qbuf else 0} "
             f"argv-mem={self.argv_len_sum} multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 "
             f"omem={omem} tot-mem={omem + qbuf + 1024 + self.argv_len_sum} events={events} "
             f"cmd={self.last_cmd} user={self.user} redir=-1 resp={self.resp} "

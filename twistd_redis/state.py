@@ -292,6 +292,8 @@ class ServerState(Service):
             d, c.waiting = c.waiting, None
             d.cancel()
         self.unwatch_all(c)
+        for hook in CLIENT_DISCONNECT_HOOKS:
+            hook(self, c)
         c.conn = None
 
     def client_by_id(self, id: int) -> Client | None:
@@ -614,6 +616,8 @@ _timer = time.perf_counter
 
 # hook(state, client) run by ServerState.reset_client (RESET) before the generic reset.
 CLIENT_RESET_HOOKS: list[Callable[["ServerState", Client], None]] = []
+# hook(state, client) run by ServerState.disconnect (subscriptions, MULTI state, ...).
+CLIENT_DISCONNECT_HOOKS: list[Callable[["ServerState", Client], None]] = []
 _ns = time.perf_counter_ns
 
 _PUBSUB_ALLOWED = frozenset(

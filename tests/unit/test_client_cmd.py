@@ -66,7 +66,7 @@ def test_info_line_fields_and_order(conn):
     keys = [kv.split(b"=", 1)[0] for kv in line.strip().split(b" ")]
     assert keys == [
         b"id", b"addr", b"laddr", b"fd", b"name", b"age", b"idle", b"flags", b"db", b"sub", b"psub", b"ssub",
-        b"multi", b"qbuf", b"qbuf-free", b"argv-mem", b"multi-mem", b"rbs", b"rbp", b"obl", b"oll", b"omem",
+        b"multi", b"watch", b"qbuf", b"qbuf-free", b"argv-mem", b"multi-mem", b"rbs", b"rbp", b"obl", b"oll", b"omem",
         b"tot-mem", b"events", b"cmd", b"user", b"redir", b"resp", b"lib-name", b"lib-ver",
     ]  # fmt: skip
     f = fields(line)
