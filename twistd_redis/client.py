@@ -25,6 +25,7 @@ CLIENT_PUBSUB = 1 << 18  # P
 CLIENT_READONLY = 1 << 17  # r
 CLIENT_NO_EVICT = 1 << 43  # e
 CLIENT_UNIX_SOCKET = 1 << 11  # U
+CLIENT_DIRTY_EXEC = 1 << 12  # a command was rejected while queuing: EXEC answers EXECABORT
 CLIENT_TRACKING = 1 << 31  # t
 # Internal bits, not shown by CLIENT LIST. Every special state is a flag so that the command path
 # tests one attribute (``if c.flags:``) before taking the slow road.
@@ -37,6 +38,11 @@ CLIENT_REPLY_SKIP = 1 << 53
 CLIENT_REPLY_MASK = CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT | CLIENT_REPLY_SKIP
 # Flags the protocol must look at after a reply: reply modes and close-after-reply.
 CLIENT_AFTER_REPLY_MASK = CLIENT_REPLY_MASK | CLIENT_CLOSE_AFTER_REPLY
+
+# Modules owning per-client state append ``hook(state, client)`` here: RESET runs the first list
+# before its generic reset, a disconnect runs the second (ServerState.reset_client/disconnect).
+CLIENT_RESET_HOOKS: list[Callable[[Any, "Client"], None]] = []
+CLIENT_DISCONNECT_HOOKS: list[Callable[[Any, "Client"], None]] = []
 
 REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3
 _REPLY_FLAGS = {REPLY_ON: 0, REPLY_OFF: CLIENT_REPLY_OFF, REPLY_SKIP_NEXT: CLIENT_REPLY_SKIP_NEXT, REPLY_SKIP: CLIENT_REPLY_SKIP}
@@ -90,8 +96,9 @@ class Client:
         self.laddr = laddr
         self.last_cmd = "NULL"
         self.user = "default"
-        self.multi_queue: list | None = None
-        self.watched_keys: list | None = None
+        self.multi_queue: list | None = None  # [(spec, argv)] between MULTI and EXEC
+        # (db id, key) -> whether the key was already logically expired when WATCHed
+        self.watched_keys: dict[tuple[int, bytes], bool] | None = None
         self.pubsub_channels: set[bytes] = set()
         self.pubsub_patterns: set[bytes] = set()
         self.pubsub_shard_channels: set[bytes] = set()

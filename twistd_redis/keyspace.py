@@ -176,6 +176,11 @@ class Database:
 
     # ------------------------------------------------------------ expiry
 
+    def key_is_expired(self, key: bytes) -> bool:
+        """keyIsExpired: past its TTL (never while loading); nothing is deleted."""
+        when = self.expires.get(key) if self.expires else None
+        return when is not None and when < self.state.mstime and not self.state.loading
+
     def expire_if_needed(self, key: bytes) -> bool:
         """expireIfNeeded: True if the key is logically expired. On a master it is deleted and
         the deletion propagated as DEL; a replica only reports it (the master's DEL comes)."""

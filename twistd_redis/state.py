@@ -23,11 +23,22 @@ from twisted.application.service import Service
 from twisted.internet import defer, task
 
 from . import __version__
-from .client import CLIENT_MONITOR, CLIENT_MULTI, CLIENT_NEEDS_AUTH, CLIENT_PUBSUB, Client
+from .client import (  # the hook lists live in client.py so command modules can import them early
+    CLIENT_DISCONNECT_HOOKS,
+    CLIENT_RESET_HOOKS,
+    CLIENT_DIRTY_CAS,
+    CLIENT_DIRTY_EXEC,
+    CLIENT_MONITOR,
+    CLIENT_MULTI,
+    CLIENT_NEEDS_AUTH,
+    CLIENT_PUBSUB,
+    Client,
+)
 from .commands import table as cmdtable
 from .config import Config
 from .errors import NoAuthError, RedisError, unknown_command, unknown_subcommand, wrong_arity
 from .blocking import handle_clients_blocked_on_keys
+from .resp import QUEUED
 from .keyspace import ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC, Database
 
 log = logging.getLogger("twistd_redis")
@@ -386,18 +397,27 @@ class ServerState(Service):
                     "are allowed in this context" % spec.fullname
                 ),
             )
-        if c.flags & CLIENT_MULTI and spec.fullname not in _MULTI_IMMEDIATE:
-            return self.queue_multi(c, spec, argv)
+        if c.flags & CLIENT_MULTI:
+            if spec.flags & cmdtable.NO_MULTI:
+                return self.reject(c, spec, RedisError("ERR Command not allowed inside a transaction"))
+            if spec.fullname not in _MULTI_IMMEDIATE:
+                return self.queue_multi(c, spec, argv)
         return None
 
     def queue_multi(self, c: Client, spec: cmdtable.CommandSpec, argv: list[bytes]) -> Any:
-        """MULTI queueing; the transactions module replaces this."""
-        raise NotImplementedError  # pragma: no cover - CLIENT_MULTI is never set without it
+        """queueMultiCommand: keep the command for EXEC and answer +QUEUED (a transaction
+        already doomed - DIRTY_CAS or DIRTY_EXEC - stops collecting but still answers)."""
+        if not c.flags & (CLIENT_DIRTY_CAS | CLIENT_DIRTY_EXEC):
+            c.multi_queue.append((spec, argv))
+        return QUEUED
 
     def reject(self, c: Client, spec: cmdtable.CommandSpec | None, error: RedisError) -> RedisError:
-        """rejectCommand: count it (rejected_calls, errorstats) and answer the error."""
+        """rejectCommand: count it (rejected_calls, errorstats), doom an open transaction
+        (flagTransaction: EXEC will answer EXECABORT) and answer the error."""
         if spec is not None:
             spec.rejected_calls += 1
+        if c.flags & CLIENT_MULTI:
+            c.flags |= CLIENT_DIRTY_EXEC
         self.stats.count_error(error.message)
         return error
 
@@ -425,20 +445,49 @@ class ServerState(Service):
         self.propagate_override.extend(argvs)
 
     def propagate(self, dbid: int, argv: list[bytes]) -> None:
-        """The single feed of the AOF and the replicas."""
+        """The single feed of the AOF and the replicas. Inside EXEC (or a script) the ops are
+        kept and go out together when it ends (``end_atomic``), as Redis's also_propagate."""
+        if self.exec_nesting:
+            self.also_propagate.append((dbid, argv))
+            return
         for target in self.propagation_targets:
             target(dbid, argv)
+
+    also_propagate: list[tuple[int, list[bytes]]] = []
+
+    def begin_atomic(self) -> None:
+        """EXEC and scripts: no blocked client is served and nothing is propagated until the
+        matching ``end_atomic``."""
+        if not self.exec_nesting:
+            self.also_propagate = []
+        self.exec_nesting += 1
+
+    def end_atomic(self) -> None:
+        """propagatePendingCommands: the ops of the whole EXEC go out as one MULTI ... EXEC
+        (a single op alone, as Redis 7.0 does); blocked clients are served by ``execute``."""
+        self.exec_nesting -= 1
+        if self.exec_nesting:
+            return
+        ops, self.also_propagate = self.also_propagate, []
+        if len(ops) > 1:
+            ops = [(ops[0][0], [b"MULTI"]), *ops, (ops[-1][0], [b"EXEC"])]
+        for dbid, argv in ops:
+            for target in self.propagation_targets:
+                target(dbid, argv)
 
     # ------------------------------------------------------------ keyspace side effects
 
     def signal_modified_key(self, db: Database, key: bytes) -> None:
-        """signalModifiedKey: invalidate WATCHes on the key."""
+        """signalModifiedKey / touchWatchedKey: invalidate WATCHes on the key. A key that was
+        already expired when WATCHed and is now gone is no logical change (Redis 7.0)."""
         if self.watched_keys:
             clients = self.watched_keys.get((db.id, key))
             if clients:
-                from .client import CLIENT_DIRTY_CAS
-
+                wk = (db.id, key)
                 for wc in clients:
+                    if wc.watched_keys[wk] and key not in db.data:
+                        wc.watched_keys[wk] = False
+                        continue
                     wc.flags |= CLIENT_DIRTY_CAS
 
     def signal_key_as_ready(self, db: Database, key: bytes) -> None:
@@ -447,15 +496,49 @@ class ServerState(Service):
         if (db.id, key) in self.blocking_keys:
             self.ready_keys[(db.id, key)] = None
 
-    def signal_flushed_db(self, dbid: int) -> None:
-        """touchAllWatchedKeysInDb: a flush invalidates every WATCH on keys of that db."""
-        if self.watched_keys:
-            from .client import CLIENT_DIRTY_CAS
+    def touch_all_watched_keys_in_db(self, emptied: Database, replaced_with: Database | None = None) -> None:
+        """touchAllWatchedKeysInDb: FLUSHDB/FLUSHALL (``replaced_with`` None) and SWAPDB
+        (the other db) dirty the WATCHes on keys that exist in ``emptied`` or in its
+        replacement. Called while the keys are still there."""
+        if not self.watched_keys:
+            return
+        for (wdb, key), clients in self.watched_keys.items():
+            if wdb != emptied.id:
+                continue
+            in_emptied = key in emptied.data
+            in_replaced = replaced_with is not None and key in replaced_with.data
+            if not (in_emptied or in_replaced):
+                continue
+            for wc in clients:
+                wk = (wdb, key)
+                if wc.watched_keys[wk]:
+                    if not in_replaced:  # an expired key now deleted: no logical change
+                        wc.watched_keys[wk] = False
+                        continue
+                    if replaced_with.key_is_expired(key):  # expired, and still expired
+                        continue
+                elif not in_emptied and replaced_with.key_is_expired(key):
+                    wc.watched_keys[wk] = True  # a missing key replaced by an expired one
+                    continue
+                wc.flags |= CLIENT_DIRTY_CAS
 
-            for (wdb, _key), clients in self.watched_keys.items():
-                if dbid == -1 or wdb == dbid:
-                    for wc in clients:
-                        wc.flags |= CLIENT_DIRTY_CAS
+    def watch_key(self, c: Client, key: bytes) -> None:
+        """watchForKey: remember whether the key is already logically expired."""
+        wk = (c.db.id, key)
+        if c.watched_keys is None:
+            c.watched_keys = {}
+        elif wk in c.watched_keys:
+            return
+        c.watched_keys[wk] = c.db.key_is_expired(key)
+        self.watched_keys.setdefault(wk, []).append(c)
+
+    def is_watched_key_expired(self, c: Client) -> bool:
+        """isWatchedKeyExpired: a watched key that has expired since WATCH dooms EXEC."""
+        if c.watched_keys:
+            for (dbid, key), was_expired in c.watched_keys.items():
+                if not was_expired and self.dbs[dbid].key_is_expired(key):
+                    return True
+        return False
 
     def unwatch_all(self, c: Client) -> None:
         if c.watched_keys:
@@ -465,14 +548,14 @@ class ServerState(Service):
                     lst.remove(c)
                     if not lst:
                         del self.watched_keys[k]
-            c.watched_keys = None
+        c.watched_keys = None
 
     def reset_client(self, c: Client) -> None:
         """clearClientConnectionState (RESET): db 0, RESP2, default user (unauthenticated when a
         password is set), no MULTI/WATCH, no subscriptions, no name, MONITOR off, CLIENT REPLY
         ON, no READONLY/NO-EVICT. Modules owning more per-client state (pub/sub registries,
         transactions, tracking) append ``hook(state, client)`` to ``CLIENT_RESET_HOOKS``."""
-        from .client import CLIENT_DIRTY_CAS, CLIENT_NO_EVICT, CLIENT_READONLY, REPLY_ON
+        from .client import CLIENT_NO_EVICT, CLIENT_READONLY, REPLY_ON
 
         if c.flags & CLIENT_MONITOR:
             if c in self.monitors:
@@ -485,7 +568,7 @@ class ServerState(Service):
         c.user = "default"
         c.authenticated = not self.requirepass
         c.multi_queue = None
-        c.flags &= ~(CLIENT_MULTI | CLIENT_DIRTY_CAS)
+        c.flags &= ~(CLIENT_MULTI | CLIENT_DIRTY_CAS | CLIENT_DIRTY_EXEC)
         self.unwatch_all(c)
         c.pubsub_channels.clear()
         c.pubsub_patterns.clear()
@@ -595,8 +678,8 @@ class ServerState(Service):
     def flushall(self) -> int:
         n = 0
         for db in self.dbs:
+            self.touch_all_watched_keys_in_db(db)
             n += db.flush()
-        self.signal_flushed_db(-1)
         return n
 
     def used_memory(self) -> int:
@@ -614,10 +697,6 @@ class ServerState(Service):
 
 _timer = time.perf_counter
 
-# hook(state, client) run by ServerState.reset_client (RESET) before the generic reset.
-CLIENT_RESET_HOOKS: list[Callable[["ServerState", Client], None]] = []
-# hook(state, client) run by ServerState.disconnect (subscriptions, MULTI state, ...).
-CLIENT_DISCONNECT_HOOKS: list[Callable[["ServerState", Client], None]] = []
 _ns = time.perf_counter_ns
 
 _PUBSUB_ALLOWED = frozenset(

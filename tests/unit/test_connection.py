@@ -253,8 +253,8 @@ def test_reset_unwatches_and_clears_pubsub_and_monitor(server):
     conn = server.connect()
     st = server.state
     c = conn.client
-    c.watched_keys = [(0, b"k")]
-    st.watched_keys[(0, b"k")] = [c]
+    st.watch_key(c, b"k")
+    assert st.watched_keys == {(0, b"k"): [c]}
     c.flags |= CLIENT_PUBSUB | CLIENT_MONITOR
     c.pubsub_channels.add(b"ch")
     st.monitors.append(c)

@@ -181,7 +181,7 @@ def test_events_of_every_write(conn, ev):
 def test_writes_invalidate_watch(server, conn, cmd):
     conn.call("HSET", "h", "a", "1")
     watcher = server.connect().client
-    server.state.watched_keys[(0, b"h")] = [watcher]
+    server.state.watch_key(watcher, b"h")
     conn.call(*cmd)
     assert watcher.flags & CLIENT_DIRTY_CAS
     server.state.watched_keys.clear()
@@ -191,7 +191,7 @@ def test_writes_invalidate_watch(server, conn, cmd):
 def test_noop_writes_leave_watch_alone(server, conn, cmd):
     conn.call("HSET", "h", "a", "1")
     watcher = server.connect().client
-    server.state.watched_keys[(0, b"h")] = [watcher]
+    server.state.watch_key(watcher, b"h")
     conn.call(*cmd)
     assert not watcher.flags & CLIENT_DIRTY_CAS
     server.state.watched_keys.clear()

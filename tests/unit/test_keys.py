@@ -391,21 +391,26 @@ def test_swapdb_errors(conn, a, b, text):
 
 
 def test_swapdb_and_flush_touch_watched_keys(server, conn):
-    state = server.state
+    """touchAllWatchedKeysInDb: a WATCH on a key that exists (in the flushed db, or in the
+    db swapped in) is dirtied; a WATCH on a key that exists in neither is not."""
+    watcher = server.connect()
     for cmd in (("SWAPDB", "0", "1"), ("FLUSHDB",), ("FLUSHALL",)):
-        flushed = []
-        orig = state.signal_flushed_db
-        state.signal_flushed_db = lambda dbid, orig=orig: (flushed.append(dbid), orig(dbid))
-        try:
-            conn.call(*cmd)
-        finally:
-            del state.signal_flushed_db
-        assert flushed, cmd
-    # and through the real WATCH bookkeeping
-    state.watched_keys[(0, b"w")] = [conn.client]
-    conn.client.watched_keys = [(0, b"w")]
-    conn.call("SWAPDB", "0", "2")
-    assert conn.client.flags & CLIENT_DIRTY_CAS
+        conn.call("SET", "w", "1")
+        assert watcher.call("WATCH", "w", "missing") == b"OK"
+        conn.call(*cmd)
+        assert watcher.client.flags & CLIENT_DIRTY_CAS, cmd
+        assert watcher.call("UNWATCH") == b"OK"
+        conn.call("FLUSHALL")
+        assert watcher.call("WATCH", "missing") == b"OK"
+        conn.call(*cmd)
+        assert not watcher.client.flags & CLIENT_DIRTY_CAS, cmd
+        watcher.call("UNWATCH")
+    # SWAPDB brings a key into the watched db: dirty too
+    conn.call("SELECT", "1")
+    conn.call("SET", "w", "1")
+    watcher.call("WATCH", "w")
+    conn.call("SWAPDB", "0", "1")
+    assert watcher.client.flags & CLIENT_DIRTY_CAS
 
 
 # ------------------------------------------------------------------ FLUSHDB / FLUSHALL

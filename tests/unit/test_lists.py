@@ -91,7 +91,7 @@ def test_writes_touch_watchers(server):
         ("LMPOP", 1, "l", "LEFT"),
     ):
         a.client.flags &= ~CLIENT_DIRTY_CAS
-        st.watched_keys[(0, b"l")] = [a.client]
+        st.watch_key(a.client, b"l")
         assert not isinstance(b.call(*cmd), ReplyError)
         assert a.client.flags & CLIENT_DIRTY_CAS, cmd
 

@@ -327,8 +327,8 @@ def test_store_events_dirty_propagation(server, conn, data, events, seen):
 def test_store_into_itself_and_watch(server, conn, data):
     data[b"l"] = RedisList([b"2", b"1"])
     other = server.connect().client
-    server.state.watched_keys[(0, b"l")] = [other]  # as WATCH l registers it
-    server.state.watched_keys[(0, b"gone")] = [other]
+    server.state.watch_key(other, b"l")  # as WATCH l registers it
+    server.state.watch_key(other, b"gone")
     assert conn.call("SORT", "l", "DESC", "STORE", "l") == 2
     assert list(data[b"l"]) == [b"2", b"1"]
     assert other.flags & CLIENT_DIRTY_CAS

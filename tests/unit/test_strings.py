@@ -436,7 +436,7 @@ def test_in_place_changes_invalidate_watch(server, conn):
     conn.call("APPEND", "k", "b")  # now a bytearray
     for cmd in (("APPEND", "k", "c"), ("SETRANGE", "k", "0", "z")):
         watcher = server.connect().client
-        server.state.watched_keys[(0, b"k")] = [watcher]
+        server.state.watch_key(watcher, b"k")
         conn.call(*cmd)
         assert watcher.flags & CLIENT_DIRTY_CAS
     server.state.watched_keys.clear()

@@ -326,7 +326,7 @@ def test_store_side_effects(conn, data, server, events):
 def test_store_invalidates_watch(server, conn, data):
     def touched(args) -> bool:
         watcher = server.connect().client
-        server.state.watched_keys[(0, b"d")] = [watcher]
+        server.state.watch_key(watcher, b"d")
         conn.call(*args)
         server.state.watched_keys.clear()
         return bool(watcher.flags & CLIENT_DIRTY_CAS)

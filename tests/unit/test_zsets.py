@@ -256,12 +256,12 @@ def test_writes_invalidate_watch(server, conn):
     ):
         key = b"dst" if cmd[0] == "ZRANGESTORE" else b"z"
         watcher = server.connect().client
-        server.state.watched_keys[(0, key)] = [watcher]
+        server.state.watch_key(watcher, key)
         conn.call(*cmd)
         assert watcher.flags & CLIENT_DIRTY_CAS, cmd
     for cmd in (("ZADD", "z", "XX", "1", "nope"), ("ZREM", "z", "nope"), ("ZPOPMIN", "z", "0")):
         watcher = server.connect().client
-        server.state.watched_keys[(0, b"z")] = [watcher]
+        server.state.watch_key(watcher, b"z")
         conn.call(*cmd)
         assert not watcher.flags & CLIENT_DIRTY_CAS, cmd
     server.state.watched_keys.clear()

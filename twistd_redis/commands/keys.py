@@ -470,6 +470,8 @@ def swapdb_command(c: Client, argv: list[bytes]):
         raise RedisError(INVALID_DB)
     if id1 != id2:
         a, b = state.dbs[id1], state.dbs[id2]
+        state.touch_all_watched_keys_in_db(a, b)  # while the keys are still in place
+        state.touch_all_watched_keys_in_db(b, a)
         for attr in _SWAPPED_ATTRS:
             va, vb = getattr(a, attr), getattr(b, attr)
             setattr(a, attr, vb)
@@ -477,8 +479,6 @@ def swapdb_command(c: Client, argv: list[bytes]):
         snaps = scan_snapshots(state)
         snaps.drop_db(a)
         snaps.drop_db(b)
-        state.signal_flushed_db(id1)
-        state.signal_flushed_db(id2)
         if state.blocking_keys:  # scanDatabaseForReadyKeys: waiters may be servable now
             scan_database_for_ready_keys(state, a)
             scan_database_for_ready_keys(state, b)
@@ -503,9 +503,9 @@ def flushdb_command(c: Client, argv: list[bytes]):
     _check_flush_flags(argv)
     state = c.state
     db = c.db
+    state.touch_all_watched_keys_in_db(db)
     state.dirty += db.flush()
     scan_snapshots(state).drop_db(db)
-    state.signal_flushed_db(db.id)
     state.rewrite_propagation(list(argv))  # forceCommandPropagation: even when db was empty
     return OK
 
