@@ -302,7 +302,7 @@ class ServerState(Service):
         if c.waiting is not None:
             d, c.waiting = c.waiting, None
             d.cancel()
-        self.unwatch_all(c)
+        self.discard_transaction(c)
         for hook in CLIENT_DISCONNECT_HOOKS:
             hook(self, c)
         c.conn = None
@@ -416,10 +416,20 @@ class ServerState(Service):
         (flagTransaction: EXEC will answer EXECABORT) and answer the error."""
         if spec is not None:
             spec.rejected_calls += 1
+            if spec.fullname == "exec":  # execCommandAbort: EXEC itself rejected ends the transaction
+                msg = error.message[4:] if error.message.startswith("ERR ") else error.message
+                error = RedisError("EXECABORT Transaction discarded because of: " + msg)
+                self.discard_transaction(c)
         if c.flags & CLIENT_MULTI:
             c.flags |= CLIENT_DIRTY_EXEC
         self.stats.count_error(error.message)
         return error
+
+    def discard_transaction(self, c: Client) -> None:
+        """discardTransaction: drop the queue, leave MULTI, forget the WATCHes."""
+        c.multi_queue = None
+        c.flags &= ~(CLIENT_MULTI | CLIENT_DIRTY_CAS | CLIENT_DIRTY_EXEC)
+        self.unwatch_all(c)
 
     # ------------------------------------------------------------ propagation
 
@@ -567,9 +577,7 @@ class ServerState(Service):
         c.set_resp(2)
         c.user = "default"
         c.authenticated = not self.requirepass
-        c.multi_queue = None
-        c.flags &= ~(CLIENT_MULTI | CLIENT_DIRTY_CAS | CLIENT_DIRTY_EXEC)
-        self.unwatch_all(c)
+        self.discard_transaction(c)
         c.pubsub_channels.clear()
         c.pubsub_patterns.clear()
         c.pubsub_shard_channels.clear()

@@ -18,19 +18,12 @@ from __future__ import annotations
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
-from ..client import CLIENT_DISCONNECT_HOOKS, CLIENT_DENY_BLOCKING, CLIENT_DIRTY_CAS, CLIENT_DIRTY_EXEC, CLIENT_MULTI, Client
+from ..client import CLIENT_DENY_BLOCKING, CLIENT_DIRTY_CAS, CLIENT_DIRTY_EXEC, CLIENT_MULTI, Client
 from ..errors import RedisError
 from ..resp import NULL_ARRAY, OK
 from .table import ALLOW_BUSY, FAST, LOADING, NOSCRIPT, SKIP_SLOWLOG, STALE, command
 
 EXECABORT = RedisError("EXECABORT Transaction discarded because of previous errors.")
-
-
-def discard_transaction(c: Client) -> None:
-    """discardTransaction: drop the queue, leave MULTI, forget the WATCHes."""
-    c.multi_queue = None
-    c.flags &= ~(CLIENT_MULTI | CLIENT_DIRTY_CAS | CLIENT_DIRTY_EXEC)
-    c.state.unwatch_all(c)
 
 
 @command("multi", arity=1, flags=NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, group="transactions")
@@ -46,7 +39,7 @@ def multi_command(c: Client, argv: list[bytes]):
 def discard_command(c: Client, argv: list[bytes]):
     if not c.flags & CLIENT_MULTI:
         raise RedisError("ERR DISCARD without MULTI")
-    discard_transaction(c)
+    c.state.discard_transaction(c)
     return OK
 
 
@@ -59,7 +52,7 @@ def exec_command(c: Client, argv: list[bytes]):
         c.flags |= CLIENT_DIRTY_CAS
     if c.flags & (CLIENT_DIRTY_CAS | CLIENT_DIRTY_EXEC):
         doomed = c.flags & CLIENT_DIRTY_EXEC
-        discard_transaction(c)
+        c.state.discard_transaction(c)
         if doomed:
             raise EXECABORT
         return NULL_ARRAY
@@ -84,7 +77,7 @@ def exec_command(c: Client, argv: list[bytes]):
         state.end_atomic()
         if not had_deny:
             c.flags &= ~CLIENT_DENY_BLOCKING
-        discard_transaction(c)
+        c.state.discard_transaction(c)
     return replies
 
 
@@ -105,8 +98,3 @@ def unwatch_command(c: Client, argv: list[bytes]):
     return OK
 
 
-def _forget(state, c: Client) -> None:
-    discard_transaction(c)
-
-
-CLIENT_DISCONNECT_HOOKS.append(_forget)
