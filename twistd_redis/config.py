@@ -303,11 +303,38 @@ def _parse_oom_values(raw: str, cur: Any) -> str:
     return " ".join(str(v) for v in vals)
 
 
+class NotifyFlags(str):
+    """The CONFIG GET string of notify-keyspace-events that also keeps its bits: with every
+    class set Redis 7.0 shows ``A`` and hides ``n``, yet ``KEAn`` still fires ``new`` events.
+    Two values are equal when their bits are (so ``KEA`` -> ``KEAn`` is a change)."""
+
+    bits: int
+
+    def __new__(cls, bits: int) -> "NotifyFlags":
+        s = str.__new__(cls, keyspace_events_flags_to_string(bits))
+        s.bits = bits
+        return s
+
+    def __getnewargs__(self) -> tuple[int]:  # type: ignore[override]
+        return (self.bits,)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, NotifyFlags):
+            return self.bits == other.bits
+        return str.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        r = self.__eq__(other)
+        return r if r is NotImplemented else not r
+
+    __hash__ = str.__hash__
+
+
 def _parse_notify(raw: str, cur: Any) -> str:
     flags = keyspace_events_string_to_flags(raw)
     if flags == -1:
         raise ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
-    return keyspace_events_flags_to_string(flags)
+    return NotifyFlags(flags)
 
 
 def _parse_bind(raw: str, cur: Any) -> str:

@@ -18,6 +18,8 @@ from __future__ import annotations
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
+from .config import NOTIFY_KEY_MISS, NOTIFY_NEW
+
 if TYPE_CHECKING:  # pragma: no cover
     from .state import ServerState
 
@@ -71,10 +73,14 @@ class Database:
         expires = self.expires
         if expires and key in expires and self.expire_if_needed(key):
             self.misses += 1
+            if self.state.notify_bits & NOTIFY_KEY_MISS:
+                self.state.notify_keyspace_event("m", b"keymiss", key, self.id)
             return None
         v = self.data.get(key)
         if v is None:
             self.misses += 1
+            if self.state.notify_bits & NOTIFY_KEY_MISS:  # only when 'm' is on: no cost otherwise
+                self.state.notify_keyspace_event("m", b"keymiss", key, self.id)
         else:
             self.hits += 1
             self.access[key] = self.lruclock
@@ -104,19 +110,23 @@ class Database:
 
     def set_key(self, key: bytes, value: Any, keepttl: bool = False) -> None:
         """setKey: store ``value`` under ``key``, dropping its TTL unless ``keepttl``, and signal
-        the modification (WATCH, blocked clients). The caller bumps dirty and notifies."""
+        the modification (WATCH, blocked clients). The caller bumps dirty and notifies (a new
+        key fires ``new`` here when the 'n' class is on, as setKey's dbAdd)."""
+        state = self.state
+        new = state.notify_bits & NOTIFY_NEW and key not in self.data
         self.data[key] = value
         self.access[key] = self.lruclock
         if not keepttl and self.expires:
             self.expires.pop(key, None)
-        state = self.state
         if state.watched_keys:
             state.signal_modified_key(self, key)
         if state.blocking_keys:
             state.signal_key_as_ready(self, key)
+        if new:
+            state.notify_keyspace_event("n", b"new", key, self.id)
 
     def add(self, key: bytes, value: Any) -> None:
-        """dbAdd: the key must not exist."""
+        """dbAdd: the key must not exist. Fires ``new`` when the 'n' class is on."""
         self.data[key] = value
         self.access[key] = self.lruclock
         state = self.state
@@ -124,6 +134,8 @@ class Database:
             state.signal_modified_key(self, key)
         if state.blocking_keys:
             state.signal_key_as_ready(self, key)
+        if state.notify_bits & NOTIFY_NEW:
+            state.notify_keyspace_event("n", b"new", key, self.id)
 
     def delete(self, key: bytes) -> bool:
         """dbDelete: remove key, value and TTL; True if it existed. Does not signal."""

@@ -180,6 +180,9 @@ class ServerState(Service):
         self.commands: dict[bytes, cmdtable.CommandSpec] = {}
         self._load_commands()
         self._apply_config()
+        from .notify import install_notifier
+
+        install_notifier(self)  # keyspace_notifier + notify_bits (notify.py)
 
     # ------------------------------------------------------------ setup
 
@@ -592,6 +595,7 @@ class ServerState(Service):
             self.keyspace_notifier(type_flag, event, key, dbid)
 
     keyspace_notifier: Callable[[str, bytes, bytes, int], None] | None = None
+    notify_bits = 0  # notify-keyspace-events as bits, kept by notify.install_notifier
 
     # ------------------------------------------------------------ slow log and monitors
 

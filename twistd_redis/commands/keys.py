@@ -34,6 +34,7 @@ from typing import Any
 
 from ..blocking import scan_database_for_ready_keys
 from ..client import Client
+from ..config import NOTIFY_KEY_MISS
 from ..datatypes import copy_value, encoding_name, type_name
 from ..errors import INVALID_DB, NO_SUCH_KEY, RedisError, not_integer, syntax_error
 from ..glob import compile_matcher
@@ -53,13 +54,16 @@ SAME_OBJECT = "ERR source and destination objects are the same"
 # ------------------------------------------------------------------ helpers
 
 
-def _lookup_read_notouch(db: Database, key: bytes) -> Any:
+def _lookup_read_notouch(db: Database, key: bytes, notify: bool = True) -> Any:
     """lookupKeyReadWithFlags(LOOKUP_NOTOUCH): lazy expiry and hit/miss stats, but the key's
-    access time is left alone."""
+    access time is left alone; a miss fires ``keymiss`` unless ``notify`` is False
+    (LOOKUP_NONOTIFY)."""
     v = db.peek(key)
     if _DB_STATS:
         if v is None:
             db.misses += 1
+            if notify and db.state.notify_bits & NOTIFY_KEY_MISS:
+                db.state.notify_keyspace_event("m", b"keymiss", key, db.id)
         else:
             db.hits += 1
     else:  # pragma: no cover - the older keyspace kept the counters on Stats
@@ -548,7 +552,7 @@ def _is_lfu(c: Client) -> bool:
 
 def _object_lookup(c: Client, key: bytes) -> Any:
     """objectCommandLookup: LOOKUP_NOTOUCH | LOOKUP_NONOTIFY (stats are still counted)."""
-    return _lookup_read_notouch(c.db, key)
+    return _lookup_read_notouch(c.db, key, notify=False)
 
 
 def _idle_seconds(c: Client, key: bytes) -> int:
