@@ -5,9 +5,10 @@ HELP (the registry and delivery are in ``twistd_redis/pubsub.py``).
 A (un)subscribe command answers one frame per argument (``[kind, channel, count]``: an array in
 RESP2, a push in RESP3). Like Redis, which marks these replies CLIENT_PUSHING, they are written
 even under CLIENT REPLY OFF/SKIP: the frames go out through ``client.send`` and the command's own
-reply is empty then. Otherwise the last frame is the command's reply value (so it lands inside
-EXEC's array as in Redis). Single node: shard channels behave as plain channels of their own
-namespace (no slots, no MOVED/CROSSSLOT), SPUBLISH does not reach pattern subscribers.
+reply is empty then. Otherwise the frames are the command's reply (inside EXEC they land in
+the array as Redis writes them, one frame per channel). Single node: shard channels behave as
+plain channels of their own namespace (no slots, no MOVED/CROSSSLOT), SPUBLISH does not reach
+pattern subscribers.
 PUBLISH/SPUBLISH are not propagated here (replication of PUBLISH comes with replication).
 """
 
@@ -27,15 +28,17 @@ _NO_REPLY = Raw(b"")
 
 
 def _answer(c: Client, frames: list[Push]):
-    """Send every frame but the last, and return the last as the reply; under CLIENT REPLY
-    OFF/SKIP send them all (Redis's pushing flag bypasses the reply mode)."""
+    """The frames as the command's reply, in one piece (inside EXEC they land in the array as
+    Redis writes them); under CLIENT REPLY OFF/SKIP they are sent anyway, as Redis's pushing
+    flag bypasses the reply mode, and the command's own reply is empty."""
     if c.flags & CLIENT_REPLY_MASK:
         for f in frames:
             c.send(f)
         return _NO_REPLY
-    for f in frames[:-1]:
-        c.send(f)
-    return frames[-1]
+    if len(frames) == 1:
+        return frames[0]
+    encode = c.encode
+    return Raw(b"".join([encode(f) for f in frames]))
 
 
 def _deny(c: Client, name: str, multi_ok: bool = True) -> None:
