@@ -74,17 +74,16 @@ def flags_bits(value: Any) -> int:
     bits = getattr(value, "bits", None)
     if bits is None:
         bits = keyspace_events_string_to_flags(value or "")
-        if bits < 0:
-            bits = 0
+        bits = max(bits, 0)
     return bits
 
 
 class KeyspaceNotifier:
     """notifyKeyspaceEvent for one server: publish on the keyspace and/or keyevent channel."""
 
-    __slots__ = ("state", "_space", "_event")
+    __slots__ = ("_event", "_space", "state")
 
-    def __init__(self, state: "ServerState") -> None:
+    def __init__(self, state: ServerState) -> None:
         self.state = state
         self._space: dict[int, bytes] = {}  # dbid -> b"__keyspace@<db>__:"
         self._event: dict[int, bytes] = {}  # dbid -> b"__keyevent@<db>__:"
@@ -106,7 +105,7 @@ class KeyspaceNotifier:
             publish(state, prefix + event, bytes(key))
 
 
-def install_notifier(state: "ServerState") -> None:
+def install_notifier(state: ServerState) -> None:
     """Give ``state`` its notifier and keep ``state.notify_bits`` in step with the config."""
     state.keyspace_notifier = KeyspaceNotifier(state)
     state.notify_bits = flags_bits(state.config["notify-keyspace-events"])

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-import twistd_redis.notify as notify
 from tests.unit.harness import FakeServer, ReplyError
+from twistd_redis import notify
 from twistd_redis.config import NOTIFY_ALL, NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, NOTIFY_NEW, NotifyFlags
 
 
@@ -237,7 +237,8 @@ def test_notify_flags_equality():
     a = NotifyFlags(NOTIFY_ALL | NOTIFY_KEYSPACE)
     b = NotifyFlags(NOTIFY_ALL | NOTIFY_KEYSPACE | NOTIFY_NEW)
     assert str(a) == str(b) == "AK"
-    assert a != b and not (a == b)
+    assert a != b
+    assert (a == b) is False
     assert a == NotifyFlags(NOTIFY_ALL | NOTIFY_KEYSPACE)
     assert a == "AK" and a != "KA"
     import copy
