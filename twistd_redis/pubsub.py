@@ -27,7 +27,8 @@ Disconnect and RESET drop every subscription of the client without notifications
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .client import CLIENT_PUBSUB, Client
 from .glob import compile_matcher
@@ -222,7 +223,7 @@ def _deliver(clients: list[Client], frame: list[bytes]) -> int:
     return len(clients)
 
 
-def get_pubsub(state: "ServerState") -> PubSub:
+def get_pubsub(state: ServerState) -> PubSub:
     """The server's registry, created on first use."""
     ps = state.__dict__.get("pubsub")
     if ps is None:
@@ -230,7 +231,7 @@ def get_pubsub(state: "ServerState") -> PubSub:
     return ps
 
 
-def publish(state: "ServerState", channel: bytes, message: bytes) -> int:
+def publish(state: ServerState, channel: bytes, message: bytes) -> int:
     """Deliver ``message`` to ``channel``'s subscribers and matching patterns; the number of
     receivers (PUBLISH's reply). The keyspace-notification code calls this too."""
     ps = state.__dict__.get("pubsub")
@@ -239,14 +240,14 @@ def publish(state: "ServerState", channel: bytes, message: bytes) -> int:
     return ps.publish(channel, message)
 
 
-def spublish(state: "ServerState", channel: bytes, message: bytes) -> int:
+def spublish(state: ServerState, channel: bytes, message: bytes) -> int:
     ps = state.__dict__.get("pubsub")
     if ps is None:
         return 0
     return ps.spublish(channel, message)
 
 
-def _drop_hook(state: "ServerState", c: Client) -> None:
+def _drop_hook(state: ServerState, c: Client) -> None:
     ps = state.__dict__.get("pubsub")
     if ps is not None:
         ps.drop_client(c)

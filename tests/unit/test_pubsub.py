@@ -187,11 +187,11 @@ def test_client_list_counts(server, pub):
     c.raw(req("SUBSCRIBE", "a", "b"))
     c.raw(req("PSUBSCRIBE", "p*"))
     c.raw(req("SSUBSCRIBE", "s1", "s2", "s3"))
-    line = [ln for ln in pub.call("CLIENT", "LIST").decode().splitlines() if f"id={c.client.id} " in ln][0]
+    line = next(ln for ln in pub.call("CLIENT", "LIST").decode().splitlines() if f"id={c.client.id} " in ln)
     assert " flags=P " in line and " sub=2 psub=1 ssub=3 " in line
     c.raw(req("UNSUBSCRIBE", "a"))
     c.raw(req("PUNSUBSCRIBE"))
-    line = [ln for ln in pub.call("CLIENT", "LIST").decode().splitlines() if f"id={c.client.id} " in ln][0]
+    line = next(ln for ln in pub.call("CLIENT", "LIST").decode().splitlines() if f"id={c.client.id} " in ln)
     assert " sub=1 psub=0 ssub=3 " in line
 
 
@@ -261,9 +261,7 @@ def test_spublish_reaches_shard_subscribers_only(pub, sub, resp):
     assert pub.call("SPUBLISH", "ch", "m") == 1
     assert pending(sub) == frame(b"smessage", b"ch", b"m", resp=resp)
     assert pub.call("PUBLISH", "ch", "n") == 2
-    assert pending(sub) == frame(b"message", b"ch", b"n", resp=resp) + frame(
-        b"pmessage", b"*", b"ch", b"n", resp=resp
-    )
+    assert pending(sub) == frame(b"message", b"ch", b"n", resp=resp) + frame(b"pmessage", b"*", b"ch", b"n", resp=resp)
     assert pub.call("SPUBLISH", "none", "m") == 0
 
 
@@ -354,7 +352,14 @@ def test_pubsub_introspection(server, pub):
     assert pub.call("PUBSUB", "CHANNELS", "zz*") == []
     assert pub.call("PUBSUB", "NUMSUB") == []
     assert pub.call("PUBSUB", "NUMSUB", "news.a", "news.b", "none", "news.a") == [
-        b"news.a", 2, b"news.b", 1, b"none", 0, b"news.a", 2,
+        b"news.a",
+        2,
+        b"news.b",
+        1,
+        b"none",
+        0,
+        b"news.a",
+        2,
     ]
     assert pub.call("PUBSUB", "NUMPAT") == 2  # distinct patterns, not subscriptions
     assert sorted(pub.call("PUBSUB", "SHARDCHANNELS")) == [b"s1", b"s2"]

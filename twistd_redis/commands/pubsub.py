@@ -43,7 +43,7 @@ def _answer(c: Client, frames: list[Push]):
 
 def _deny(c: Client, name: str, multi_ok: bool = True) -> None:
     if c.flags & CLIENT_DENY_BLOCKING and not (multi_ok and c.flags & CLIENT_MULTI):
-        raise RedisError("ERR %s isn't allowed for a DENY BLOCKING client" % name)
+        raise RedisError(f"ERR {name} isn't allowed for a DENY BLOCKING client")
 
 
 @command("subscribe", arity=-2, flags=_SUB_FLAGS, group="pubsub")
@@ -159,8 +159,9 @@ PUBSUB_HELP = [
 def _syntax(argv: list[bytes]) -> RedisError:
     """addReplySubcommandSyntaxError"""
     return RedisError(
-        "ERR unknown subcommand or wrong number of arguments for '%.128s'. Try %s HELP."
-        % (argv[1].decode("utf-8", "replace"), argv[0].decode("utf-8", "replace").upper())
+        "ERR unknown subcommand or wrong number of arguments for '{:.128}'. Try {} HELP.".format(
+            argv[1].decode("utf-8", "replace"), argv[0].decode("utf-8", "replace").upper()
+        )
     )
 
 
