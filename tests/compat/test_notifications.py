@@ -816,3 +816,42 @@ def test_config_normalization(check):
         ("CONFIG", "GET", "notify-keyspace-events"),
     ]
     check(script)
+
+
+def test_own_notifications_in_resp3(check):
+    """A RESP3 client may write while subscribed: its own notifications are pushed in the same
+    output as its reply. For these commands Redis notifies before it replies."""
+    check(
+        [
+            ("CONFIG", "SET", "notify-keyspace-events", "KEA"),
+            Frames(("PSUBSCRIBE", PATTERN), 1),
+            Frames(("SET", "k", "v"), 3),
+            Frames(("INCR", "n"), 3),
+            Frames(("DEL", "k", "nokey"), 3),
+            Frames(("DEL", "nokey"), 1),
+            Frames(("SADD", "s", "a"), 3),
+            Frames(("SREM", "s", "a"), 5),
+            Drain(0.05),
+            ("CONFIG", "SET", "notify-keyspace-events", ""),
+        ],
+        resp=(3,),
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Redis replies before notifying in LPUSH/RPUSH/LPOP/RPOP/ZADD/HSET/EXPIRE/"
+    "GETSET/GETDEL/*STORE/Z*POP...: our pushes to the writing client always precede its reply",
+)
+def test_own_notifications_after_reply_in_resp3(check):
+    check(
+        [
+            ("CONFIG", "SET", "notify-keyspace-events", "KEA"),
+            Frames(("PSUBSCRIBE", PATTERN), 1),
+            Frames(("RPUSH", "l", "a"), 3),
+            Frames(("LPOP", "l"), 5),
+            Drain(0.05),
+            ("CONFIG", "SET", "notify-keyspace-events", ""),
+        ],
+        resp=(3,),
+    )
