@@ -228,6 +228,11 @@ def get_pubsub(state: ServerState) -> PubSub:
     ps = state.__dict__.get("pubsub")
     if ps is None:
         ps = state.pubsub = PubSub()  # type: ignore[attr-defined]
+        # INFO stats reads these (pubsub_channels / pubsub_patterns / pubsubshard_channels);
+        # the dicts are only ever changed in place, so the aliases stay true
+        state.pubsub_channels = ps.channels  # type: ignore[attr-defined]
+        state.pubsub_patterns = ps.patterns  # type: ignore[attr-defined]
+        state.pubsub_shard_channels = ps.shard_channels  # type: ignore[attr-defined]
     return ps
 
 

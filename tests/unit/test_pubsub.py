@@ -395,3 +395,21 @@ def test_publish_does_not_propagate_or_dirty(server, pub, seen):
     assert pub.call("PUBLISH", "a", "b") == 0
     assert pub.call("SPUBLISH", "a", "b") == 0
     assert seen == [] and server.state.dirty == dirty
+
+
+def test_info_stats_counts(server, pub):
+    def stats():
+        info = pub.call("INFO", "stats").decode()
+        return [ln for ln in info.splitlines() if ln.startswith("pubsub")]
+
+    assert stats() == ["pubsub_channels:0", "pubsub_patterns:0", "pubsubshard_channels:0"]
+    a, b = server.connect(), server.connect()
+    a.raw(req("SUBSCRIBE", "x", "y"))
+    b.raw(req("SUBSCRIBE", "x"))
+    a.raw(req("PSUBSCRIBE", "p*", "q*"))
+    b.raw(req("PSUBSCRIBE", "p*"))
+    b.raw(req("SSUBSCRIBE", "s"))
+    assert stats() == ["pubsub_channels:2", "pubsub_patterns:2", "pubsubshard_channels:1"]
+    a.close()
+    b.raw(req("RESET"))
+    assert stats() == ["pubsub_channels:0", "pubsub_patterns:0", "pubsubshard_channels:0"]
