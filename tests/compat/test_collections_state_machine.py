@@ -88,25 +88,31 @@ class CompareCollections(RuleBasedStateMachine):
         super().__init__()
         self.real = RawConn(self.real_port)
         self.ours = RawConn(self.our_port)
+        # a second client per server that WATCHes keys and runs MULTI/EXEC: every write rule
+        # is then also checked for touching (or not) the watched keys as Redis does
+        self.wreal = RawConn(self.real_port)
+        self.wours = RawConn(self.our_port)
 
     @initialize(resp=st.sampled_from([2, 3]))
     def start_empty(self, resp) -> None:
         for c in (self.real, self.ours):
             assert c.call("FLUSHALL") == b"+OK\r\n"
         if resp == 3:
-            a, b = self.real.call("HELLO", "3"), self.ours.call("HELLO", "3")
-            assert mask_ids(a) == mask_ids(b), f"HELLO 3:\n    real: {a!r}\n    ours: {b!r}"
+            for real, ours in ((self.real, self.ours), (self.wreal, self.wours)):
+                a, b = real.call("HELLO", "3"), ours.call("HELLO", "3")
+                assert mask_ids(a) == mask_ids(b), f"HELLO 3:\n    real: {a!r}\n    ours: {b!r}"
 
     def teardown(self) -> None:
-        self.real.close()
-        self.ours.close()
+        for c in (self.real, self.ours, self.wreal, self.wours):
+            c.close()
 
-    def same(self, *args: bytes, step=None) -> None:
+    def same(self, *args: bytes, step=None, watcher: bool = False) -> None:
+        real, ours = (self.wreal, self.wours) if watcher else (self.real, self.ours)
         payload = encode_command(*args)
-        self.real.send(payload)
-        a = self.real.read_reply()
-        self.ours.send(payload)
-        b = self.ours.read_reply()
+        real.send(payload)
+        a = real.read_reply()
+        ours.send(payload)
+        b = ours.read_reply()
         problem = compare(step if step is not None else args, args, a, b)
         assert problem is None, f"{show(args)}\n    real: {a!r}\n    ours: {b!r}{problem}"
 
@@ -143,6 +149,18 @@ class CompareCollections(RuleBasedStateMachine):
         """OBJECT ENCODING of ``key`` on the real server only (does not change its data)."""
         reply = self.real.call("OBJECT", "ENCODING", key)
         return reply.split(b"\r\n")[1] if reply.startswith(b"$") and not reply.startswith(b"$-1") else b""
+
+    # ------------------------------------------------------------ WATCH from a second client
+
+    @rule(keys=KEY_LISTS)
+    def watch(self, keys):
+        self.same(b"WATCH", *keys, watcher=True)
+
+    @rule(k=KEYS)
+    def watched_exec(self, k):
+        """EXEC answers null when a write since WATCH touched a watched key (and unwatches)."""
+        for cmd in ((b"MULTI",), (b"EXISTS", k), (b"EXEC",)):
+            self.same(*cmd, watcher=True)
 
     # ------------------------------------------------------------ generic
 
