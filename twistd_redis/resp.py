@@ -483,7 +483,7 @@ class FastParser:
 
     def parse(self, data: bytes) -> tuple[list[list[bytes]], int] | None:
         reader = self.reader
-        if reader is None or data[0] != 42 or _BIG_COUNT(data):
+        if reader is None or not data or data[0] != 42 or _BIG_COUNT(data):
             return None
         reader.feed(data)
         reqs = []
