@@ -42,14 +42,7 @@ from .config import (
 if TYPE_CHECKING:  # pragma: no cover
     from .state import ServerState
 
-try:
-    from .pubsub import publish
-except ModuleNotFoundError as e:  # pragma: no cover - only while pub/sub is being written
-    if e.name != __package__ + ".pubsub":
-        raise
-
-    def publish(state: Any, channel: bytes, message: bytes) -> int:
-        return 0
+from .pubsub import publish
 
 
 # The type letter a command passes -> its class bit (notifyKeyspaceEvent's ``type``).
