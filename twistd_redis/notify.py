@@ -44,7 +44,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 from .pubsub import publish
 
-
 # The type letter a command passes -> its class bit (notifyKeyspaceEvent's ``type``).
 TYPE_BITS: dict[str, int] = {
     "g": NOTIFY_GENERIC,
