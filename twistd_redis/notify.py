@@ -38,11 +38,10 @@ from .config import (
     NOTIFY_ZSET,
     keyspace_events_string_to_flags,
 )
+from .pubsub import publish
 
 if TYPE_CHECKING:  # pragma: no cover
     from .state import ServerState
-
-from .pubsub import publish
 
 # The type letter a command passes -> its class bit (notifyKeyspaceEvent's ``type``).
 TYPE_BITS: dict[str, int] = {
