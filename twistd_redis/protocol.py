@@ -26,6 +26,7 @@ from .client import (
     Client,
 )
 from .errors import ProtocolError, RedisError
+from .obuf import OBUF_CLASS_FLAGS, check_output_buffer_limits, limits_for
 from .resp import FastParser, RequestParser
 
 log = logging.getLogger("twistd_redis")
@@ -59,6 +60,16 @@ class RedisProtocol(Protocol):
         self.closing = False
         self.in_loop = False
         self._sock: Any = None
+        # Output limits (obuf.py): ``paused`` is the transport's signal that its write buffer
+        # passed its bufferSize (pauseProducing) and has not drained since (resumeProducing);
+        # ``obuf_batch``/``obuf_counted`` size the replies of the batch being built when the
+        # client's class has a limit; ``aborted`` is Redis's CLIENT_CLOSE_ASAP.
+        self.paused = False
+        self.aborted = False
+        self.obuf_soft_since: int | None = None
+        self.obuf_cap = 0
+        self.obuf_batch = 0
+        self.obuf_counted = 0
 
     # ------------------------------------------------------------ connection events
 
@@ -82,6 +93,13 @@ class RedisProtocol(Protocol):
             return
         self.client = state.connect(self, addr, laddr)
         self.parser.max_bulk_len = state.proto_max_bulk_len
+        self.obuf = limits_for(state)
+        self.obuf_caps = self.obuf.caps
+        if hasattr(self.transport, "_tempDataLen"):
+            # Transports that keep Twisted's FileDescriptor write buffer (TCP, UNIX): be their
+            # streaming producer so they tell us when output backs up. (TLS keeps its own buffer
+            # and would hold loseConnection until the producer is unregistered: not registered.)
+            self.transport.registerProducer(self, True)
 
     def connectionLost(self, reason: Failure = None) -> None:  # type: ignore[assignment]
         self.closing = True
@@ -106,6 +124,10 @@ class RedisProtocol(Protocol):
             return
         out = self.batch = []
         self.in_loop = True
+        # the smallest output limit of the client's class (0: none): replies are counted only then
+        cap = self.obuf_cap = self.obuf_caps[client.flags & OBUF_CLASS_FLAGS]
+        if cap:
+            self.obuf_batch = self.obuf_counted = 0
         try:
             parser = self.parser
             if (
@@ -138,6 +160,8 @@ class RedisProtocol(Protocol):
                             if not self._deliver(reply, out):
                                 self.pending = reqs[i:]
                                 return
+                        if cap and self._obuf_batch_full(out):
+                            return
                 else:
                     parser.feed(data)
             else:
@@ -148,16 +172,19 @@ class RedisProtocol(Protocol):
             self.batch = None
             if out:
                 self._write(out)
-            if self.closing and self.transport is not None:
+            if self.closing and self.transport is not None and not self.aborted:
                 self.transport.loseConnection()
 
     def _process(self, out: list[bytes]) -> None:
         """Run pending requests, then whatever the parser holds, until done, blocked or closing."""
         client = self.client
         execute = self.state.execute
+        cap = self.obuf_cap
         while self.pending:
             argv = self.pending.pop(0)
             if argv and not self._deliver(execute(client, argv), out):
+                return
+            if cap and self._obuf_batch_full(out):
                 return
         parser = self.parser
         while not self.closing and client.waiting is None:
@@ -173,6 +200,8 @@ class RedisProtocol(Protocol):
                 break
             if argv:
                 if not self._deliver(execute(client, argv), out):
+                    return
+                if cap and self._obuf_batch_full(out):
                     return
         self._check_query_buffer()
 
@@ -220,6 +249,8 @@ class RedisProtocol(Protocol):
         self.state.update_time()
         out = self.batch = []
         self.in_loop = True
+        if self.obuf_cap:
+            self.obuf_batch = self.obuf_counted = 0
         try:
             if self._deliver(result, out):
                 self._process(out)
@@ -228,7 +259,7 @@ class RedisProtocol(Protocol):
             self.batch = None
             if out:
                 self._write(out)
-            if self.closing and self.transport is not None:
+            if self.closing and self.transport is not None and not self.aborted:
                 self.transport.loseConnection()
         return None
 
@@ -238,7 +269,7 @@ class RedisProtocol(Protocol):
             self.closing = True
             self.parser.buf = bytearray()
             self.parser.pos = 0
-            if self.transport is not None and not self.in_loop:
+            if self.transport is not None and not self.in_loop and not self.aborted:
                 self.transport.loseConnection()
 
     # ------------------------------------------------------------ output
@@ -263,7 +294,11 @@ class RedisProtocol(Protocol):
             if sent == len(data):
                 return
             data = data[sent:]
+        elif self.aborted:
+            return
         t.write(data)
+        if self.paused or self.obuf.low:  # the transport holds output: check the limits
+            self.check_output_limits()
 
     def send_raw(self, data: bytes) -> None:
         """Out-of-band output (pushes, MONITOR): queued behind the current batch's replies."""
@@ -272,20 +307,110 @@ class RedisProtocol(Protocol):
         elif not self.closing:
             self.state.stats.total_net_output_bytes += len(data)
             self.transport.write(data)
+            if self.paused or self.obuf.low:
+                self.check_output_limits()
 
     def close_now(self) -> None:
+        """freeClient (CLIENT KILL, idle timeout): output the transport still holds is dropped,
+        as Redis frees the reply list, so a client that does not read cannot keep the
+        connection (and its buffer) alive; otherwise the connection closes cleanly."""
+        if self.transport is not None and not self.in_loop and not self.aborted and self.output_buffer_len(False):
+            self._abort()
+            return
         self.closing = True
-        if self.transport is not None and not self.in_loop:
+        if self.transport is not None and not self.in_loop and not self.aborted:
             self.transport.loseConnection()
+
+    # ------------------------------------------------------------ output limits (obuf.py)
+
+    def pauseProducing(self) -> None:
+        """IPushProducer, called by the transport: its write buffer passed its bufferSize.
+        Only output is concerned: the connection keeps reading requests, as Redis does."""
+        self.paused = True
+
+    def resumeProducing(self) -> None:
+        """The transport's write buffer drained completely: below every limit again."""
+        self.paused = False
+        self.obuf_soft_since = None
+        t = self.transport
+        if t is not None and t.disconnecting:
+            # a paused producer keeps a closing transport open (Twisted resumes it instead of
+            # closing on drain): step aside so loseConnection completes
+            t.unregisterProducer()
+
+    def stopProducing(self) -> None:
+        """The transport lost its connection; connectionLost follows."""
+
+    def check_output_limits(self, extra: int = 0) -> bool:
+        """closeClientOnOutputBufferLimitReached(c, async): check the pending output (what the
+        transport holds, plus ``extra`` bytes of replies not yet written) against the limits of
+        the client's class; when reached, close the connection at once, dropping its output.
+        True if the client is being closed."""
+        if self.aborted:
+            return False
+        client = self.client
+        limits = self.obuf.limits[client.flags & OBUF_CLASS_FLAGS]
+        if not (limits[0] or limits[1]):
+            return False
+        used = self.output_buffer_len(False) + extra
+        if not used:  # nothing pending (Redis: reply_bytes == 0): no check
+            return False
+        reached, self.obuf_soft_since = check_output_buffer_limits(
+            limits, used, self.obuf_soft_since, int(self.state.clock.seconds())
+        )
+        if not reached:
+            return False
+        log.warning("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", client.info_line())
+        self.state.stats.client_output_buffer_limit_disconnections += 1
+        self._abort()
+        return True
+
+    def _obuf_batch_full(self, out: list[bytes]) -> bool:
+        """Count the replies added to ``out`` since the last call; once the batch reaches the
+        class's smallest limit, check the limits as Redis does after each reply it buffers.
+        True (and ``out`` emptied) if the client is being closed."""
+        n = len(out)
+        i = self.obuf_counted
+        if n > i:
+            size = self.obuf_batch
+            for j in range(i, n):
+                size += len(out[j])
+            self.obuf_batch = size
+            self.obuf_counted = n
+            if size >= self.obuf_cap and self.check_output_limits(size):
+                del out[:]
+                return True
+        return False
+
+    def _abort(self) -> None:
+        """freeClientAsync for a client over its output limits: stop processing its input, drop
+        the output Twisted still holds (the memory is released now, not after a flush, unlike
+        loseConnection) and reset the connection."""
+        self.aborted = True
+        self.closing = True
+        if self.batch is not None:
+            del self.batch[:]
+        t = self.transport
+        if t is None:
+            return
+        if self._sock is not None or hasattr(t, "_tempDataLen"):
+            t._tempDataBuffer = []
+            t._tempDataLen = 0
+            t.dataBuffer = b""
+            t.offset = 0
+        self._sock = None  # no direct send from now on
+        t.abortConnection()
 
     # ------------------------------------------------------------ introspection (CLIENT LIST)
 
     def query_buffer_len(self) -> int:
         return self.parser.pending()
 
-    def output_buffer_len(self) -> int:
+    def output_buffer_len(self, with_batch: bool = True) -> int:
+        """Output not yet handed to the kernel: what the transport holds, plus (``with_batch``)
+        the replies of the batch being processed (Redis counts a reply once it is buffered)."""
         t = self.transport
-        n = 0
+        n = sum(map(len, self.batch)) if with_batch and self.batch else 0
         buf = getattr(t, "dataBuffer", None)
         if buf is not None:
             try:
@@ -294,6 +419,16 @@ class RedisProtocol(Protocol):
                 pass
         n += getattr(t, "_tempDataLen", 0) or 0
         return max(0, n)
+
+    def output_list_len(self) -> int:
+        """CLIENT LIST oll: the chunks of output waiting (the transport's and the batch's)."""
+        t = self.transport
+        n = len(self.batch) if self.batch else 0
+        n += len(getattr(t, "_tempDataBuffer", ()) or ())
+        buf = getattr(t, "dataBuffer", None)
+        if buf and len(buf) > getattr(t, "offset", 0):
+            n += 1
+        return n
 
     def fileno(self) -> int:
         try:
