@@ -125,8 +125,9 @@ class RedisProtocol(Protocol):
         out = self.batch = []
         self.in_loop = True
         # the smallest output limit of the client's class (0: none): replies are counted only then
-        cap = self.obuf_cap = self.obuf_caps[client.flags & OBUF_CLASS_FLAGS]
+        cap = self.obuf_caps[client.flags & OBUF_CLASS_FLAGS]
         if cap:
+            self.obuf_cap = cap
             self.obuf_batch = self.obuf_counted = 0
         try:
             parser = self.parser
@@ -166,7 +167,7 @@ class RedisProtocol(Protocol):
                     parser.feed(data)
             else:
                 parser.feed(data)
-            self._process(out)
+            self._process(out, cap)
         finally:
             self.in_loop = False
             self.batch = None
@@ -175,11 +176,11 @@ class RedisProtocol(Protocol):
             if self.closing and self.transport is not None and not self.aborted:
                 self.transport.loseConnection()
 
-    def _process(self, out: list[bytes]) -> None:
-        """Run pending requests, then whatever the parser holds, until done, blocked or closing."""
+    def _process(self, out: list[bytes], cap: int) -> None:
+        """Run pending requests, then whatever the parser holds, until done, blocked or closing.
+        ``cap``: the output size from which the batch's replies are checked (0: never)."""
         client = self.client
         execute = self.state.execute
-        cap = self.obuf_cap
         while self.pending:
             argv = self.pending.pop(0)
             if argv and not self._deliver(execute(client, argv), out):
@@ -249,11 +250,13 @@ class RedisProtocol(Protocol):
         self.state.update_time()
         out = self.batch = []
         self.in_loop = True
-        if self.obuf_cap:
+        cap = self.obuf_caps[self.client.flags & OBUF_CLASS_FLAGS]
+        if cap:
+            self.obuf_cap = cap
             self.obuf_batch = self.obuf_counted = 0
         try:
             if self._deliver(result, out):
-                self._process(out)
+                self._process(out, cap)
         finally:
             self.in_loop = False
             self.batch = None

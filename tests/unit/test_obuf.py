@@ -377,3 +377,63 @@ def test_quit_after_output_backlog_is_not_an_abort(server, slow, other):
 def test_plain_string_transport_is_not_registered(server, other):
     # FakeServer's ordinary StringTransport has no Twisted write buffer: nothing registered
     assert other.transport.producer is None
+
+
+# ---------------------------------------------------------------- Pub/Sub
+
+
+def test_subscriber_that_never_reads_is_dropped_at_the_pubsub_hard_limit(server, slow, other):
+    set_limits(other, "pubsub 2mb 1mb 60")
+    slow.send("SUBSCRIBE", "news")
+    assert slow.client.flags & CLIENT_PUBSUB
+    reader = server.connect()
+    reader.call("SUBSCRIBE", "news")
+    msg = b"m" * KB
+    counts = []
+    while not slow.proto.closing and len(counts) < 5000:
+        counts.append(other.call("PUBLISH", "news", msg))
+        reader.replies()
+    # SUBSCRIBE's reply (33 bytes) + 1060 bytes per message: the first count reaching 2 MB
+    frame = len(b"*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$1024\r\n" + msg + b"\r\n")
+    assert frame == 1060
+    assert len(counts) == -(-(2 * 1024 * KB - 33) // frame) == 1979
+    assert set(counts) == {2}  # the publisher's replies go on, the slow one counted until it left
+    assert slow.transport.aborted and slow.transport.pending() == 0
+    assert server.state.stats.client_output_buffer_limit_disconnections == 1
+    slow.close()  # the reactor's connectionLost: the subscription goes with the client
+    assert other.call("PUBLISH", "news", msg) == 1
+    assert other.call("PUBSUB", "NUMSUB", "news") == [b"news", 1]
+
+
+def test_subscriber_dropped_by_the_soft_limit_after_its_seconds(server, slow, other):
+    set_limits(other, "pubsub 0 1mb 5")
+    slow.send("SUBSCRIBE", "news")
+    msg = b"m" * KB
+    for _ in range(1100):
+        other.call("PUBLISH", "news", msg)
+    assert slow.proto.obuf_soft_since is not None and not slow.proto.closing
+    for _ in range(5):
+        server.advance(1)
+        other.call("PUBLISH", "news", msg)
+        assert not slow.proto.closing
+    server.advance(1)
+    assert other.call("PUBLISH", "news", msg) == 1
+    assert slow.proto.closing and slow.transport.aborted
+
+
+def test_resp3_subscriber_pushes_count_too(server, slow, other):
+    set_limits(other, "pubsub 100kb 0 0")
+    slow.call("HELLO", "3")
+    slow.send("SUBSCRIBE", "news")
+    for _ in range(100):
+        other.call("PUBLISH", "news", b"m" * KB)
+    assert slow.proto.closing
+
+
+def test_unsubscribed_client_is_normal_again(server, slow, other):
+    set_limits(other, "pubsub 100kb 0 0")
+    slow.send("SUBSCRIBE", "news")
+    slow.send("UNSUBSCRIBE", "news")
+    assert not slow.client.flags & CLIENT_PUBSUB
+    slow.push(300)
+    assert not slow.proto.closing
