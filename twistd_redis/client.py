@@ -196,10 +196,9 @@ class Client:
         now = self.state.clock.seconds()
         conn = self.conn
         qbuf = conn.query_buffer_len() if conn is not None else 0
-        omem = conn.output_buffer_len() if conn is not None else 0
-        oll = conn.output_list_len() if omem else 0
+        obl, oll, omem, writing = conn.output_stats() if conn is not None else (0, 0, 0, 0)
         fd = conn.fileno() if conn is not None else -1
-        events = "r" + ("w" if omem else "")
+        events = "r" + ("w" if writing else "")
         name = (self.name or b"").decode("utf-8", "replace")
         multi = len(self.multi_queue) if self.multi_queue is not None else -1
         watch = len(self.watched_keys) if self.watched_keys else 0
@@ -209,7 +208,7 @@ class Client:
             f"flags={self.flag_letters()} db={self.db.id} sub={len(self.pubsub_channels)} "
             f"psub={len(self.pubsub_patterns)} ssub={len(self.pubsub_shard_channels)} "
             f"multi={multi} watch={watch} qbuf={qbuf} qbuf-free={max(0, 32768 - qbuf) if qbuf else 0} "
-            f"argv-mem={self.argv_len_sum} multi-mem=0 rbs=1024 rbp=0 obl=0 oll={oll} "
+            f"argv-mem={self.argv_len_sum} multi-mem=0 rbs=1024 rbp=0 obl={obl} oll={oll} "
             f"omem={omem} tot-mem={omem + qbuf + 1024 + self.argv_len_sum} events={events} "
             f"cmd={self.last_cmd} user={self.user} redir=-1 resp={self.resp} "
             f"lib-name={(self.lib_name or b'').decode('utf-8', 'replace')} "

@@ -31,6 +31,8 @@ from .resp import FastParser, RequestParser
 
 log = logging.getLogger("twistd_redis")
 
+PROTO_REPLY_CHUNK_BYTES = 16 * 1024  # Redis's client reply buffer (obl in CLIENT LIST)
+
 _Deferred = defer.Deferred
 
 
@@ -423,15 +425,26 @@ class RedisProtocol(Protocol):
         n += getattr(t, "_tempDataLen", 0) or 0
         return max(0, n)
 
-    def output_list_len(self) -> int:
-        """CLIENT LIST oll: the chunks of output waiting (the transport's and the batch's)."""
+    def output_stats(self) -> tuple[int, int, int, int]:
+        """CLIENT LIST (obl, oll, omem, bytes the transport holds). As in Redis, replies not
+        written yet fill a 16 KB buffer first (obl) and the rest counts as reply blocks (oll
+        items, omem bytes); output the transport holds (the kernel did not take it: Redis's
+        write handler is installed, events=rw) is in oll/omem too, one block per chunk."""
         t = self.transport
-        n = len(self.batch) if self.batch else 0
-        n += len(getattr(t, "_tempDataBuffer", ()) or ())
+        writing = self.output_buffer_len(False)
+        oll = len(getattr(t, "_tempDataBuffer", ()) or ())
         buf = getattr(t, "dataBuffer", None)
         if buf and len(buf) > getattr(t, "offset", 0):
-            n += 1
-        return n
+            oll += 1
+        obl = 0
+        omem = writing
+        for reply in self.batch or ():
+            if obl + len(reply) <= PROTO_REPLY_CHUNK_BYTES and not omem - writing:
+                obl += len(reply)
+            else:
+                omem += len(reply)
+                oll += 1
+        return obl, oll, omem, writing
 
     def fileno(self) -> int:
         try:

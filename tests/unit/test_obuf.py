@@ -437,3 +437,12 @@ def test_unsubscribed_client_is_normal_again(server, slow, other):
     assert not slow.client.flags & CLIENT_PUBSUB
     slow.push(300)
     assert not slow.proto.closing
+
+
+def test_client_list_of_itself_in_a_pipeline_shows_the_unwritten_reply_in_obl(server, slow):
+    # as redis-server 7.0.15: PING's reply waits in the 16 KB reply buffer, nothing is queued
+    slow.transport.clear()
+    slow.proto.dataReceived(b"PING\r\n" + encode_request("CLIENT", "LIST", "ID", slow.client.id))
+    out = slow.transport.value()
+    assert out.startswith(b"+PONG\r\n$")
+    assert b" obl=7 oll=0 omem=0 " in out and b" events=r " in out
