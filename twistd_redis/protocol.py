@@ -31,6 +31,10 @@ from .resp import FastParser, RequestParser
 
 log = logging.getLogger("twistd_redis")
 
+# Queued pushes of one connection are handed to the transport at once past this size, so the
+# output-limit checks see them (they run on transport writes).
+PENDING_FLUSH_BYTES = 1 << 16
+
 PROTO_REPLY_CHUNK_BYTES = 16 * 1024  # Redis's client reply buffer (obl in CLIENT LIST)
 
 _Deferred = defer.Deferred
@@ -66,6 +70,11 @@ class RedisProtocol(Protocol):
         # passed its bufferSize (pauseProducing) and has not drained since (resumeProducing);
         # ``obuf_batch``/``obuf_counted`` size the replies of the batch being built when the
         # client's class has a limit; ``aborted`` is Redis's CLIENT_CLOSE_ASAP.
+        # Pushes and MONITOR lines written outside a batch wait here until the end of the
+        # reactor turn (ServerState.flush_pending_writes, Redis's beforeSleep write): a PUBLISH
+        # fan-out costs one list append per subscriber, and one send per subscriber per turn.
+        self.pending_out: list[bytes] | None = None
+        self.pending_len = 0
         self.paused = False
         self.aborted = False
         self.obuf_soft_since: int | None = None
@@ -124,7 +133,12 @@ class RedisProtocol(Protocol):
             self.parser.feed(data)
             self._check_query_buffer()
             return
-        out = self.batch = []
+        out = self.pending_out  # pushes queued earlier in this turn go out first, in order
+        if out is None:
+            out = []
+        else:
+            self.pending_out = None
+        self.batch = out
         self.in_loop = True
         # the smallest output limit of the client's class (0: none): replies are counted only then
         cap = self.obuf_caps[client.flags & OBUF_CLASS_FLAGS]
@@ -250,7 +264,12 @@ class RedisProtocol(Protocol):
             self._deliver(result, self.batch if self.batch is not None else [])
             return None
         self.state.update_time()
-        out = self.batch = []
+        out = self.pending_out
+        if out is None:
+            out = []
+        else:
+            self.pending_out = None
+        self.batch = out
         self.in_loop = True
         cap = self.obuf_caps[self.client.flags & OBUF_CLASS_FLAGS]
         if cap:
@@ -310,10 +329,25 @@ class RedisProtocol(Protocol):
         if self.batch is not None:
             self.batch.append(data)
         elif not self.closing:
-            self.state.stats.total_net_output_bytes += len(data)
-            self.transport.write(data)
-            if self.paused or self.obuf.low:
-                self.check_output_limits()
+            pending = self.pending_out
+            if pending is None:
+                self.pending_out = [data]
+                self.pending_len = len(data)
+                self.state.want_flush(self)
+            else:
+                pending.append(data)
+                self.pending_len += len(data)
+                if self.pending_len > PENDING_FLUSH_BYTES:  # a big fan-out: hand it over now
+                    self.flush_pending()
+
+    def flush_pending(self) -> None:
+        """Write the queued pushes (end of the reactor turn, or when they grow big)."""
+        pending = self.pending_out
+        if pending is None:
+            return
+        self.pending_out = None
+        if not self.closing and self.transport is not None:
+            self._write(pending)
 
     def close_now(self) -> None:
         """freeClient (CLIENT KILL, idle timeout): output the transport still holds is dropped,
@@ -393,6 +427,7 @@ class RedisProtocol(Protocol):
         loseConnection) and reset the connection."""
         self.aborted = True
         self.closing = True
+        self.pending_out = None
         if self.batch is not None:
             del self.batch[:]
         t = self.transport

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from .client import CLIENT_PUBSUB, Client
 from .glob import compile_matcher
-from .resp import Push, Raw, encode2, encode3
+from .resp import Push, encode2, encode3
 
 if TYPE_CHECKING:  # pragma: no cover
     from .state import ServerState
@@ -209,17 +209,21 @@ class PubSub:
 
 
 def _deliver(clients: list[Client], frame: list[bytes]) -> int:
-    """Send one message frame to every client, encoded once per protocol version."""
+    """Send one message frame to every client, encoded once per protocol version (straight to
+    each connection's out-of-band queue: no per-subscriber encoding)."""
     f2 = f3 = None
     for c in clients:
+        conn = c.conn
+        if conn is None:
+            continue
         if c.resp == 3:
             if f3 is None:
-                f3 = Raw(encode3(Push(frame)))
-            c.send(f3)
+                f3 = encode3(Push(frame))
+            conn.send_raw(f3)
         else:
             if f2 is None:
-                f2 = Raw(encode2(Push(frame)))
-            c.send(f2)
+                f2 = encode2(Push(frame))
+            conn.send_raw(f2)
     return len(clients)
 
 

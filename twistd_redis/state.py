@@ -24,22 +24,23 @@ from twisted.internet import defer, task
 
 from . import __version__
 from .client import (  # the hook lists live in client.py so command modules can import them early
-    CLIENT_DISCONNECT_HOOKS,
-    CLIENT_RESET_HOOKS,
     CLIENT_DIRTY_CAS,
     CLIENT_DIRTY_EXEC,
+    CLIENT_DISCONNECT_HOOKS,
     CLIENT_MONITOR,
     CLIENT_MULTI,
     CLIENT_NEEDS_AUTH,
     CLIENT_PUBSUB,
+    CLIENT_RESET_HOOKS,
     Client,
 )
-from .commands import table as cmdtable
+from .commands import table as cmdtable  # first: it imports every command module
+
+from .blocking import handle_clients_blocked_on_keys  # after the command modules (import cycle)
 from .config import Config
 from .errors import NoAuthError, RedisError, unknown_command, unknown_subcommand, wrong_arity
-from .blocking import handle_clients_blocked_on_keys
-from .resp import QUEUED
 from .keyspace import ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC, Database
+from .resp import QUEUED
 
 log = logging.getLogger("twistd_redis")
 
@@ -161,6 +162,7 @@ class ServerState(Service):
         self.slowlog: deque[SlowlogEntry] = deque()
         self.slowlog_next_id = 0
         self.monitors: list[Client] = []
+        self.pending_writes: list[Any] = []  # connections with queued pushes (want_flush)
         self.propagation_targets: list[Callable[[int, list[bytes]], None]] = []
         self.propagate_override: list[list[bytes]] | None = None
         self.watched_keys: dict[tuple[int, bytes], list[Client]] = {}
@@ -309,6 +311,21 @@ class ServerState(Service):
         for hook in CLIENT_DISCONNECT_HOOKS:
             hook(self, c)
         c.conn = None
+
+    def want_flush(self, proto: Any) -> None:
+        """A connection queued out-of-band output (pushes, MONITOR lines): write it once at the
+        end of this reactor turn, with everything else queued for it meanwhile."""
+        if not self.pending_writes:
+            self.clock.callLater(0, self.flush_pending_writes)
+        self.pending_writes.append(proto)
+
+    def flush_pending_writes(self) -> None:
+        """handleClientsWithPendingWrites: one write per connection with queued output."""
+        protos, self.pending_writes = self.pending_writes, []
+        for p in protos:
+            p.flush_pending()
+
+    pending_writes: list[Any] = []
 
     def client_by_id(self, id: int) -> Client | None:
         return self.clients.get(id)

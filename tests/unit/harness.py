@@ -55,12 +55,14 @@ class FakeConnection:
         """Send bytes, return exactly the bytes written back (and clear them)."""
         self.transport.clear()
         self.proto.dataReceived(data)
+        self.server.end_turn()
         out = self.transport.value()
         self.transport.clear()
         return out
 
     def send(self, *args: Any) -> None:
         self.proto.dataReceived(encode_request(*args))
+        self.server.end_turn()
 
     def replies(self) -> list[Any]:
         """Parse everything written so far into reply values (errors as ReplyError)."""
@@ -117,6 +119,11 @@ class FakeServer:
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)
+
+    def end_turn(self) -> None:
+        """What the reactor does after handling a read: run the calls due now (the write of
+        queued pushes to other connections, ServerState.flush_pending_writes)."""
+        self.clock.advance(0)
 
     def stop(self) -> None:
         if self.state.running:

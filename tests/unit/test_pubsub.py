@@ -295,6 +295,7 @@ def test_publish_api_for_other_modules(server):
     c = server.connect()
     c.raw(req("PSUBSCRIBE", "__key*__:*"))
     assert publish(server.state, b"__keyspace@0__:k", b"set") == 1
+    server.end_turn()  # queued pushes are written at the end of the reactor turn
     assert pending(c) == frame(b"pmessage", b"__key*__:*", b"__keyspace@0__:k", b"set")
 
 

@@ -362,7 +362,8 @@ def test_shutdown_runs_hooks_and_closes_without_reply(server, conn):
     calls = []
     server.state.shutdown_hooks.append(lambda: calls.append("hook"))
     server.state.shutdown_callback = lambda: calls.append("stop")
-    assert conn.raw(b"SHUTDOWN NOSAVE\r\n") == b""
+    conn.proto.dataReceived(b"SHUTDOWN NOSAVE\r\n")  # the read alone, before the reactor's next turn
+    assert conn.transport.value() == b""
     assert conn.closed
     assert calls == ["hook"]
     server.advance(0)
