@@ -173,7 +173,7 @@ NOTIFY_ALL = (
     | NOTIFY_MODULE
 )
 
-_NOTIFY_LETTERS = {
+NOTIFY_LETTERS = {
     "A": NOTIFY_ALL,
     "g": NOTIFY_GENERIC,
     "$": NOTIFY_STRING,
@@ -196,7 +196,7 @@ def keyspace_events_string_to_flags(s: str) -> int:
     """keyspaceEventsStringToFlags; -1 for an unknown class character."""
     flags = 0
     for ch in s:
-        f = _NOTIFY_LETTERS.get(ch)
+        f = NOTIFY_LETTERS.get(ch)
         if f is None:
             return -1
         flags |= f

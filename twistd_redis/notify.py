@@ -22,20 +22,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .config import (
-    NOTIFY_EVICTED,
-    NOTIFY_EXPIRED,
-    NOTIFY_GENERIC,
-    NOTIFY_HASH,
-    NOTIFY_KEY_MISS,
     NOTIFY_KEYEVENT,
     NOTIFY_KEYSPACE,
-    NOTIFY_LIST,
-    NOTIFY_MODULE,
-    NOTIFY_NEW,
-    NOTIFY_SET,
-    NOTIFY_STREAM,
-    NOTIFY_STRING,
-    NOTIFY_ZSET,
+    NOTIFY_LETTERS,
     keyspace_events_string_to_flags,
 )
 from .pubsub import publish
@@ -43,21 +32,9 @@ from .pubsub import publish
 if TYPE_CHECKING:  # pragma: no cover
     from .state import ServerState
 
-# The type letter a command passes -> its class bit (notifyKeyspaceEvent's ``type``).
-TYPE_BITS: dict[str, int] = {
-    "g": NOTIFY_GENERIC,
-    "$": NOTIFY_STRING,
-    "l": NOTIFY_LIST,
-    "s": NOTIFY_SET,
-    "h": NOTIFY_HASH,
-    "z": NOTIFY_ZSET,
-    "x": NOTIFY_EXPIRED,
-    "e": NOTIFY_EVICTED,
-    "t": NOTIFY_STREAM,
-    "m": NOTIFY_KEY_MISS,
-    "d": NOTIFY_MODULE,
-    "n": NOTIFY_NEW,
-}
+# The type letter a command passes -> its class bit (notifyKeyspaceEvent's ``type``): the
+# config's letters without A (all), K and E (channels, not classes).
+TYPE_BITS: dict[str, int] = {k: v for k, v in NOTIFY_LETTERS.items() if k not in "AKE"}
 
 
 def flags_bits(value: Any) -> int:

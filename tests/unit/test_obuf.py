@@ -79,13 +79,6 @@ class SlowConnection(FakeConnection):
 
 
 @pytest.fixture
-def server():
-    srv = FakeServer()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
 def slow(server):
     server._port += 1
     return SlowConnection(server, server._port)
