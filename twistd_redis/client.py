@@ -96,7 +96,7 @@ class Client:
         self.laddr = laddr
         self.last_cmd = "NULL"
         self.user = "default"
-        self.multi_queue: list | None = None  # [(spec, argv)] between MULTI and EXEC
+        self.multi_queue: list | None = None  # the argvs queued between MULTI and EXEC
         # (db id, key) -> whether the key was already logically expired when WATCHed
         self.watched_keys: dict[tuple[int, bytes], bool] | None = None
         self.pubsub_channels: set[bytes] = set()

@@ -163,6 +163,7 @@ class ServerState(Service):
         self.slowlog_next_id = 0
         self.monitors: list[Client] = []
         self.pending_writes: list[Any] = []  # connections with queued pushes (want_flush)
+        self.also_propagate: list[tuple[int, list[bytes]]] = []  # ops held during EXEC/scripts
         self.propagation_targets: list[Callable[[int, list[bytes]], None]] = []
         self.propagate_override: list[list[bytes]] | None = None
         self.watched_keys: dict[tuple[int, bytes], list[Client]] = {}
@@ -325,8 +326,6 @@ class ServerState(Service):
         for p in protos:
             p.flush_pending()
 
-    pending_writes: list[Any] = []
-
     def client_by_id(self, id: int) -> Client | None:
         return self.clients.get(id)
 
@@ -428,7 +427,7 @@ class ServerState(Service):
         """queueMultiCommand: keep the command for EXEC and answer +QUEUED (a transaction
         already doomed - DIRTY_CAS or DIRTY_EXEC - stops collecting but still answers)."""
         if not c.flags & (CLIENT_DIRTY_CAS | CLIENT_DIRTY_EXEC):
-            c.multi_queue.append((spec, argv))
+            c.multi_queue.append(argv)
         return QUEUED
 
     def reject(self, c: Client, spec: cmdtable.CommandSpec | None, error: RedisError) -> RedisError:
@@ -483,13 +482,9 @@ class ServerState(Service):
         for target in self.propagation_targets:
             target(dbid, argv)
 
-    also_propagate: list[tuple[int, list[bytes]]] = []
-
     def begin_atomic(self) -> None:
         """EXEC and scripts: no blocked client is served and nothing is propagated until the
         matching ``end_atomic``."""
-        if not self.exec_nesting:
-            self.also_propagate = []
         self.exec_nesting += 1
 
     def end_atomic(self) -> None:

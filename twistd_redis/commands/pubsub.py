@@ -14,6 +14,8 @@ PUBLISH/SPUBLISH are not propagated here (replication of PUBLISH comes with repl
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..client import CLIENT_DENY_BLOCKING, CLIENT_MULTI, CLIENT_REPLY_MASK, Client
 from ..errors import RedisError
 from ..glob import compile_matcher
@@ -41,6 +43,15 @@ def _answer(c: Client, frames: list[Push]):
     return Raw(b"".join([encode(f) for f in frames]))
 
 
+def _subscribe(c: Client, argv: list[bytes], kind: bytes, add: Any, count: Any):
+    """One confirmation frame per name: [kind, name, the client's count after it]."""
+    frames = []
+    for name in argv[1:]:
+        add(c, name)
+        frames.append(Push([kind, name, count(c)]))
+    return _answer(c, frames)
+
+
 def _deny(c: Client, name: str, multi_ok: bool = True) -> None:
     if c.flags & CLIENT_DENY_BLOCKING and not (multi_ok and c.flags & CLIENT_MULTI):
         raise RedisError(f"ERR {name} isn't allowed for a DENY BLOCKING client")
@@ -51,11 +62,7 @@ def subscribe_command(c: Client, argv: list[bytes]):
     """SUBSCRIBE channel [channel ...]"""
     _deny(c, "SUBSCRIBE")
     ps = get_pubsub(c.state)
-    frames = []
-    for ch in argv[1:]:
-        ps.subscribe(c, ch)
-        frames.append(Push([b"subscribe", ch, ps.count(c)]))
-    return _answer(c, frames)
+    return _subscribe(c, argv, b"subscribe", ps.subscribe, ps.count)
 
 
 @command("ssubscribe", arity=-2, flags=_SUB_FLAGS, keys=(1, -1, 1), group="pubsub")
@@ -63,11 +70,7 @@ def ssubscribe_command(c: Client, argv: list[bytes]):
     """SSUBSCRIBE shardchannel [shardchannel ...]"""
     _deny(c, "SSUBSCRIBE", multi_ok=False)
     ps = get_pubsub(c.state)
-    frames = []
-    for ch in argv[1:]:
-        ps.subscribe(c, ch, shard=True)
-        frames.append(Push([b"ssubscribe", ch, ps.shard_count(c)]))
-    return _answer(c, frames)
+    return _subscribe(c, argv, b"ssubscribe", lambda c, ch: ps.subscribe(c, ch, shard=True), ps.shard_count)
 
 
 @command("psubscribe", arity=-2, flags=_SUB_FLAGS, group="pubsub")
@@ -75,11 +78,7 @@ def psubscribe_command(c: Client, argv: list[bytes]):
     """PSUBSCRIBE pattern [pattern ...]"""
     _deny(c, "PSUBSCRIBE")
     ps = get_pubsub(c.state)
-    frames = []
-    for p in argv[1:]:
-        ps.psubscribe(c, p)
-        frames.append(Push([b"psubscribe", p, ps.count(c)]))
-    return _answer(c, frames)
+    return _subscribe(c, argv, b"psubscribe", ps.psubscribe, ps.count)
 
 
 def _unsubscribe(c: Client, argv: list[bytes], kind: bytes, shard: bool = False):

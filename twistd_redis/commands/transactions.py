@@ -23,7 +23,7 @@ from ..errors import RedisError
 from ..resp import NULL_ARRAY, OK
 from .table import ALLOW_BUSY, FAST, LOADING, NOSCRIPT, SKIP_SLOWLOG, STALE, command
 
-EXECABORT = RedisError("EXECABORT Transaction discarded because of previous errors.")
+EXECABORT = "EXECABORT Transaction discarded because of previous errors."
 
 
 @command("multi", arity=1, flags=NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, group="transactions")
@@ -54,7 +54,7 @@ def exec_command(c: Client, argv: list[bytes]):
         doomed = c.flags & CLIENT_DIRTY_EXEC
         c.state.discard_transaction(c)
         if doomed:
-            raise EXECABORT
+            raise RedisError(EXECABORT)
         return NULL_ARRAY
     queue = c.multi_queue
     had_deny = c.flags & CLIENT_DENY_BLOCKING
@@ -64,7 +64,7 @@ def exec_command(c: Client, argv: list[bytes]):
     execute = state.execute
     state.begin_atomic()
     try:
-        for _spec, cmd_argv in queue:
+        for cmd_argv in queue:
             reply = execute(c, cmd_argv, False)
             if isinstance(reply, defer.Deferred):  # nothing may wait inside a transaction
                 if reply.called and not isinstance(reply.result, (defer.Deferred, Failure)):
