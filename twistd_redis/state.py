@@ -27,6 +27,7 @@ from .client import (  # the hook lists live in client.py so command modules can
     CLIENT_DIRTY_CAS,
     CLIENT_DIRTY_EXEC,
     CLIENT_DISCONNECT_HOOKS,
+    CLIENT_MASTER,
     CLIENT_MONITOR,
     CLIENT_MULTI,
     CLIENT_NEEDS_AUTH,
@@ -157,6 +158,10 @@ class ServerState(Service):
         self.stats = Stats(self)
         self.dirty = 0
         self.loading = False
+        # writeCommandsDeniedByDiskError: set by persistence (a failed BGSAVE with
+        # stop-writes-on-bgsave-error, an AOF write error) to the -MISCONF error that write
+        # commands and PING get until it clears; None on the fast path
+        self.write_denied: RedisError | None = None
         self.active_expire_enabled = True
         self.role = "master"
         self.slowlog: deque[SlowlogEntry] = deque()
@@ -368,7 +373,7 @@ class ServerState(Service):
             arity = spec.arity
             if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
                 return self.reject(c, spec, wrong_arity(spec.fullname))
-        if c.flags and gates:
+        if (c.flags or self.write_denied is not None) and gates:
             r = self._slow_gates(c, spec, argv)
             if r is not None:
                 return r
@@ -416,6 +421,13 @@ class ServerState(Service):
                     "are allowed in this context" % spec.fullname
                 ),
             )
+        if (
+            self.write_denied is not None
+            and (spec.flags & cmdtable.WRITE or spec.fullname == "ping")
+            and self.role == "master"
+            and not c.flags & CLIENT_MASTER
+        ):
+            return self.reject(c, spec, self.write_denied)
         if c.flags & CLIENT_MULTI:
             if spec.flags & cmdtable.NO_MULTI:
                 return self.reject(c, spec, RedisError("ERR Command not allowed inside a transaction"))
