@@ -94,7 +94,8 @@ class Server:
     """One server subprocess in its own session/process group; stop() kills the whole group."""
 
     def __init__(self, name: str, kind: str, port: int, core: int | None, python: str,
-                 src: str | None = None) -> None:
+                 src: str | None = None, extra: list[str] | None = None,
+                 workdir: str | None = None) -> None:
         self.name = name  # label in output: "ours" / "redis"
         self.kind = kind
         self.port = port
@@ -102,7 +103,8 @@ class Server:
         self.python = python
         self.src = src or str(REPO)  # checkout that `python -m twistd_redis` imports from
         self.proc: subprocess.Popen[bytes] | None = None
-        self.workdir = tempfile.mkdtemp(prefix=f"bench-{name}-")
+        self.extra = list(extra or [])  # more server options (``--appendonly yes``...), after ours
+        self.workdir = workdir or tempfile.mkdtemp(prefix=f"bench-{name}-")
         self.logpath = os.path.join(self.workdir, "server.log")
         self.restarts = 0
 
@@ -114,7 +116,7 @@ class Server:
             cmd = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
                    "--save", "", "--appendonly", "no", "--daemonize", "no",
                    "--dir", self.workdir, "--logfile", ""]
-        return pinned(cmd, self.core)
+        return pinned(cmd + self.extra, self.core)
 
     @property
     def pid(self) -> int:
@@ -162,7 +164,8 @@ class Server:
         except OSError:
             return "    (no log)"
 
-    def stop(self) -> None:
+    def stop(self, keep: bool = False) -> None:
+        """Stop the server (SIGTERM, then SIGKILL); remove its folder unless ``keep``."""
         p = self.proc
         if p is not None and p.poll() is None:
             for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
@@ -175,7 +178,8 @@ class Server:
                     break
                 except subprocess.TimeoutExpired:
                     continue
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def version(self) -> str:
         try:
