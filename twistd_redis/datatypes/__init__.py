@@ -133,5 +133,6 @@ from .hash import RedisHash  # noqa: E402
 from .list import RedisList  # noqa: E402
 from .set import RedisSet  # noqa: E402
 from .zset import RedisZSet  # noqa: E402
+from .stream import RedisStream  # noqa: E402
 
-__all__ += ["RedisHash", "RedisList", "RedisSet", "RedisZSet"]
+__all__ += ["RedisHash", "RedisList", "RedisSet", "RedisZSet", "RedisStream"]
