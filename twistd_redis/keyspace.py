@@ -45,6 +45,7 @@ class Database:
         "_scan_keys",
         "_scan_pos",
         "avg_ttl",
+        "lfu",
     )
 
     def __init__(self, state: "ServerState", id: int) -> None:
@@ -61,6 +62,10 @@ class Database:
         self._scan_keys: list[bytes] = []
         self._scan_pos = 0
         self.avg_ttl = 0
+        # LFU counters set explicitly (RESTORE FREQ, an RDB's FREQ opcode): key -> Redis's lru
+        # field under LFU, (minutes << 8) | counter. Other keys answer OBJECT FREQ from their
+        # access time. An overwrite keeps the entry (dbSetValue keeps lru under LFU).
+        self.lfu: dict[bytes, int] = {}
 
     def __len__(self) -> int:
         return len(self.data)
@@ -144,6 +149,8 @@ class Database:
         self.access.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
+        if self.lfu:
+            self.lfu.pop(key, None)
         return True
 
     def idle_seconds(self, key: bytes) -> int:
@@ -181,6 +188,7 @@ class Database:
         self.data = {}
         self.expires = {}
         self.access = {}
+        self.lfu = {}
         self._scan_keys = []
         self._scan_pos = 0
         self.avg_ttl = 0

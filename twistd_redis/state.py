@@ -41,6 +41,7 @@ from .blocking import handle_clients_blocked_on_keys  # after the command module
 from .config import Config
 from .errors import NoAuthError, RedisError, unknown_command, unknown_subcommand, wrong_arity
 from .keyspace import ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC, Database
+from .persistence.snapshot import persistence_cron
 from .resp import QUEUED
 
 log = logging.getLogger("twistd_redis")
@@ -191,6 +192,9 @@ class ServerState(Service):
         from .notify import install_notifier
 
         install_notifier(self)  # keyspace_notifier + notify_bits (notify.py)
+        from .persistence.snapshot import SnapshotManager
+
+        self.persistence = SnapshotManager(self)  # RDB: save points, BGSAVE status (snapshot.py)
 
     # ------------------------------------------------------------ setup
 
@@ -673,6 +677,7 @@ class ServerState(Service):
         if self.active_expire_enabled and not self.is_replica():
             self.active_expire_cycle()
         self._sample_metrics(now)
+        persistence_cron(self)  # reap a finished child, save points, scheduled BGSAVE
         timeout = self.config["timeout"]
         if timeout:
             for c in list(self.clients.values()):

@@ -139,6 +139,10 @@ def make_service(options: Any = None, clock: Any = None) -> service.MultiService
         apply_directives(cfg, [(k.replace("_", "-"), [str(v)]) for k, v in opts.items()])
     top = service.MultiService()
     state = ServerState(cfg, clock=clock)
+    # loadDataFromDisk before any listener exists: a corrupt file raises StartupError
+    from .persistence.snapshot import load_on_startup
+
+    load_on_startup(state)
     state.setServiceParent(top)
     factory = RedisServerFactory(state)
     for desc in listen or _bind_descriptions(cfg):
@@ -151,5 +155,13 @@ def make_service(options: Any = None, clock: Any = None) -> service.MultiService
 
 
 def makeService(options: Options) -> service.MultiService:
-    """The twistd entry point."""
-    return make_service(options)
+    """The twistd entry point. A dataset that cannot be loaded stops twistd with exit code 1
+    and one clear line (the file and the offset), never a half-loaded server."""
+    from .persistence.snapshot import StartupError
+
+    try:
+        return make_service(options)
+    except StartupError as e:
+        sys.stderr.write(f"twistd-redis: {e}\n")
+        sys.stderr.flush()
+        raise SystemExit(1)

@@ -100,11 +100,29 @@ class _Addr:
         self.port = port
 
 
+_UNIT_DIR: list[str] = []
+
+
+def _unit_dir() -> str:
+    """One temporary directory per test process for the files unit-test servers write."""
+    if not _UNIT_DIR:
+        import atexit
+        import shutil
+        import tempfile
+
+        d = tempfile.mkdtemp(prefix="twistd-redis-unit-")
+        atexit.register(shutil.rmtree, d, True)
+        _UNIT_DIR.append(d)
+    return _UNIT_DIR[0]
+
+
 class FakeServer:
     def __init__(self, config: dict[str, str] | None = None, start: bool = True) -> None:
         self.clock = task.Clock()
         self.clock.advance(START_TIME)
         cfg = Config()
+        # never the cwd: SHUTDOWN, stop() (SIGTERM) and save points write dump.rdb in ``dir``
+        cfg.set("dir", _unit_dir(), startup=True)
         for k, v in (config or {}).items():
             cfg.set(k, str(v), startup=True)
         self.state = ServerState(cfg, clock=self.clock)

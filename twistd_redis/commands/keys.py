@@ -455,7 +455,9 @@ def move_command(c: Client, argv: list[bytes]):
 
 # What dbSwapDatabases exchanges (dict, expires, avg_ttl, expires_cursor) plus access times.
 _SWAPPED_ATTRS = tuple(
-    a for a in ("data", "expires", "access", "access_floor", "avg_ttl", "_scan_keys", "_scan_pos") if a in Database.__slots__
+    a
+    for a in ("data", "expires", "access", "access_floor", "avg_ttl", "_scan_keys", "_scan_pos", "lfu")
+    if a in Database.__slots__
 )
 
 
@@ -626,8 +628,16 @@ def object_freq_command(c: Client, argv: list[bytes]):
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
             "that when switching between policies at runtime LRU and LFU data will take some time to adjust."
         )
-    idle = _idle_seconds(c, key)
     decay = c.state.config["lfu-decay-time"]
+    lfu = getattr(c.db, "lfu", None)
+    if lfu and key in lfu:  # a counter set by RESTORE FREQ / an RDB: LFUDecrAndReturn
+        field = lfu[key]
+        now = (c.state.mstime // 60000) & 65535
+        ldt = field >> 8
+        elapsed = now - ldt if now >= ldt else 65535 - ldt + now
+        periods = elapsed // decay if decay else 0
+        return max(0, (field & 255) - periods)
+    idle = _idle_seconds(c, key)
     periods = idle // 60 // decay if decay else 0
     return max(0, LFU_INIT_VAL - periods)
 

@@ -220,6 +220,7 @@ def _info_memory(state: Any) -> list[str]:
 
 def _info_persistence(state: Any) -> list[str]:
     g = lambda name, default: getattr(state, name, default)  # noqa: E731
+    rdb = state.persistence.info_fields()  # persistence/snapshot.py
     return [
         f"loading:{int(bool(state.loading))}",
         "async_loading:0",
@@ -230,15 +231,15 @@ def _info_persistence(state: Any) -> list[str]:
         "current_save_keys_processed:0",
         "current_save_keys_total:0",
         f"rdb_changes_since_last_save:{state.dirty}",
-        f"rdb_bgsave_in_progress:{int(bool(g('rdb_child_pid', None)))}",
-        f"rdb_last_save_time:{int(g('lastsave', state.start_time))}",
-        f"rdb_last_bgsave_status:{g('rdb_last_bgsave_status', 'ok')}",
-        f"rdb_last_bgsave_time_sec:{g('rdb_last_bgsave_time_sec', -1)}",
-        f"rdb_current_bgsave_time_sec:{g('rdb_current_bgsave_time_sec', -1)}",
-        f"rdb_saves:{g('rdb_saves', 0)}",
+        f"rdb_bgsave_in_progress:{rdb['rdb_bgsave_in_progress']}",
+        f"rdb_last_save_time:{rdb['rdb_last_save_time']}",
+        f"rdb_last_bgsave_status:{rdb['rdb_last_bgsave_status']}",
+        f"rdb_last_bgsave_time_sec:{rdb['rdb_last_bgsave_time_sec']}",
+        f"rdb_current_bgsave_time_sec:{rdb['rdb_current_bgsave_time_sec']}",
+        f"rdb_saves:{rdb['rdb_saves']}",
         "rdb_last_cow_size:0",
-        f"rdb_last_load_keys_expired:{g('rdb_last_load_keys_expired', 0)}",
-        f"rdb_last_load_keys_loaded:{g('rdb_last_load_keys_loaded', 0)}",
+        f"rdb_last_load_keys_expired:{rdb['rdb_last_load_keys_expired']}",
+        f"rdb_last_load_keys_loaded:{rdb['rdb_last_load_keys_loaded']}",
         f"aof_enabled:{int(bool(state.config['appendonly']))}",
         f"aof_rewrite_in_progress:{int(bool(g('aof_child_pid', None)))}",
         f"aof_rewrite_scheduled:{int(bool(g('aof_rewrite_scheduled', False)))}",
@@ -664,6 +665,9 @@ def debug_command(c: Client, argv: list[bytes]):
         secs = _atof(argv[2])
         if secs > 0:
             time.sleep(secs)
+        return OK
+    if sub == b"reload":  # DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE] (persistence/snapshot.py)
+        state.persistence.debug_reload(argv[2:])
         return OK
     if sub == b"set-active-expire" and n == 3:
         state.active_expire_enabled = bool(_atoi(argv[2]))
