@@ -718,17 +718,16 @@ def _quicklist_nodes(items: Any, fill: int = LIST_MAX_LISTPACK_SIZE) -> list[byt
     nodes: list[bytes] = []
     cur: list[bytes] = []
     cur_sz = 7  # an empty listpack: header + terminator
-    limit = _OPTIMIZATION_LEVEL[-fill - 1] if -5 <= fill < 0 else None
+    if fill < 0:  # quicklistNodeLimit: a size limit
+        limit = _OPTIMIZATION_LEVEL[min(-fill - 1, len(_OPTIMIZATION_LEVEL) - 1)]
+        count_limit = 1 << 32
+    else:  # a count limit, and the 8 KB safety limit
+        limit = SIZE_SAFETY_LIMIT
+        count_limit = fill or 1
     for it in items:
-        sz = len(it)
         if cur:
-            overhead = (1 if sz < 254 else 5) + (1 if sz < 64 else 2 if sz < 16384 else 5)
-            new_sz = cur_sz + sz + overhead
-            if limit is not None:
-                allow = new_sz <= limit
-            else:
-                allow = new_sz <= SIZE_SAFETY_LIMIT and len(cur) < fill
-            if not allow:
+            # _quicklistNodeAllowInsert (7.0.15): node size + element length + SIZE_ESTIMATE_OVERHEAD
+            if cur_sz + len(it) + 8 > limit or len(cur) + 1 > count_limit:
                 nodes.append(_listpack_blob(cur, len(cur)))
                 cur = []
                 cur_sz = 7
@@ -962,6 +961,8 @@ def load(data: bytes, *, checksum: bool = True, limits: dict | None = None, pos:
             expire = idle = freq = None
             continue
         if t < RDB_OPCODE_FUNCTION2:
+            if t not in _OBJECT_TYPES:
+                raise r.error("Unknown RDB encoding type %d" % t, r.pos - 1)
             key = read_string()
             val = rv(r, t, limits)
             if val is not EMPTY_KEY:
