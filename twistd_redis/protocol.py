@@ -304,6 +304,8 @@ class RedisProtocol(Protocol):
         reply batch. When the transport holds nothing unsent, send right away instead (what
         Redis's writeToClient does before it installs a write handler) and give Twisted only
         the part the kernel did not take."""
+        if self.state.aof_buf:  # flushAppendOnlyFile before any reply goes out (persistence/aof.py)
+            self.state.aof.flush_before_reply()
         data = b"".join(out)
         if not data:
             return

@@ -195,6 +195,9 @@ class ServerState(Service):
         from .persistence.snapshot import SnapshotManager
 
         self.persistence = SnapshotManager(self)  # RDB: save points, BGSAVE status (snapshot.py)
+        from .persistence.aof import AppendOnlyFile
+
+        self.aof = AppendOnlyFile(self)  # the append-only file; sets self.aof_buf (aof.py)
 
     # ------------------------------------------------------------ setup
 
@@ -267,6 +270,7 @@ class ServerState(Service):
 
     def startService(self) -> None:
         Service.startService(self)
+        self.aof.open_on_server_start()  # no-op when the startup load opened it (aof.py)
         self._start_cron()
 
     def stopService(self) -> Any:
@@ -678,6 +682,7 @@ class ServerState(Service):
             self.active_expire_cycle()
         self._sample_metrics(now)
         persistence_cron(self)  # reap a finished child, save points, scheduled BGSAVE
+        self.aof.cron()  # AOF: reap/schedule/auto rewrite, flush, everysec fsync (aof.py)
         timeout = self.config["timeout"]
         if timeout:
             for c in list(self.clients.values()):

@@ -219,7 +219,6 @@ def _info_memory(state: Any) -> list[str]:
 
 
 def _info_persistence(state: Any) -> list[str]:
-    g = lambda name, default: getattr(state, name, default)  # noqa: E731
     rdb = state.persistence.info_fields()  # persistence/snapshot.py
     return [
         f"loading:{int(bool(state.loading))}",
@@ -240,18 +239,10 @@ def _info_persistence(state: Any) -> list[str]:
         "rdb_last_cow_size:0",
         f"rdb_last_load_keys_expired:{rdb['rdb_last_load_keys_expired']}",
         f"rdb_last_load_keys_loaded:{rdb['rdb_last_load_keys_loaded']}",
-        f"aof_enabled:{int(bool(state.config['appendonly']))}",
-        f"aof_rewrite_in_progress:{int(bool(g('aof_child_pid', None)))}",
-        f"aof_rewrite_scheduled:{int(bool(g('aof_rewrite_scheduled', False)))}",
-        f"aof_last_rewrite_time_sec:{g('aof_last_rewrite_time_sec', -1)}",
-        f"aof_current_rewrite_time_sec:{g('aof_current_rewrite_time_sec', -1)}",
-        f"aof_last_bgrewrite_status:{g('aof_last_bgrewrite_status', 'ok')}",
-        f"aof_rewrites:{g('aof_rewrites', 0)}",
-        "aof_rewrites_consecutive_failures:0",
-        f"aof_last_write_status:{g('aof_last_write_status', 'ok')}",
-        "aof_last_cow_size:0",
+        *state.aof.info_fields(),  # persistence/aof.py
         "module_fork_in_progress:0",
         "module_fork_last_cow_size:0",
+        *state.aof.info_enabled_fields(),
     ]
 
 
