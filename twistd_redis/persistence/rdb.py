@@ -900,7 +900,6 @@ def save(
         w.write_len(len(data))
         w.write_len(len(expires))
         get_exp = expires.get if expires else None
-        n = 0
         for key, val in data.items():
             if get_exp is not None:
                 when = get_exp(key)
@@ -908,17 +907,34 @@ def save(
                     buf.append(RDB_OPCODE_EXPIRETIME_MS)
                     buf += _i64.pack(when)
             if type(val) is bytes:
-                buf.append(0)
-                ws(key)
-                ws(val)
+                kl = len(key)
+                vl = len(val)
+                # the fast path: short strings that are neither integers nor LZF candidates
+                if (
+                    0 < kl <= 20
+                    and 0 < vl <= 20
+                    and (kl > 11 or key[0] not in _NUM_START)
+                    and (vl > 11 or val[0] not in _NUM_START)
+                ):
+                    buf += _STR_HDR[kl]
+                    buf += key
+                    buf.append(vl)
+                    buf += val
+                else:
+                    buf.append(0)
+                    ws(key)
+                    ws(val)
             else:
                 wo(w, val, key)
-            n += 1
-            if n & 1023 == 0 and len(buf) >= FLUSH_AT:
+            if len(buf) >= FLUSH_AT:
                 w.flush()
     buf.append(RDB_OPCODE_EOF)
     w.flush()
     out.write(_u64.pack(w.crc) if checksum else b"\x00" * 8)
+
+
+_NUM_START = frozenset(b"-0123456789")
+_STR_HDR = [bytes((RDB_TYPE_STRING, n)) for n in range(64)]
 
 
 def _read_header(r: RdbReader) -> int:
@@ -953,7 +969,25 @@ def load(data: bytes, *, checksum: bool = True, limits: dict | None = None, pos:
     read_byte = r.read_byte
     read_string = r.read_string
     rv = read_value
+    data = r.data
+    end = r.end
     while True:
+        # The fast path: a string key with a short raw key and value (most keys of most files).
+        pos = r.pos
+        if pos + 2 < end and data[pos] == 0:
+            b = data[pos + 1]
+            if b < 64:
+                q = pos + 2 + b
+                if q < end:
+                    b2 = data[q]
+                    if b2 < 64:
+                        p2 = q + 1 + b2
+                        if p2 <= end:
+                            r.pos = p2
+                            yield ("key", dbid, data[pos + 2 : q], data[q + 1 : p2], expire, idle, freq)
+                            if expire is not None or idle is not None or freq is not None:
+                                expire = idle = freq = None
+                            continue
         t = read_byte()
         if t == RDB_TYPE_STRING:
             key = read_string()
