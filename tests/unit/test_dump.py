@@ -7,8 +7,8 @@ import pytest
 
 from tests.unit.harness import FakeServer, ReplyError
 from twistd_redis.client import CLIENT_DIRTY_CAS
-from twistd_redis.persistence.rdb import dump_payload, verify_payload
 from twistd_redis.persistence.crc64 import crc64
+from twistd_redis.persistence.rdb import dump_payload, verify_payload
 
 # DUMP replies of redis-server 7.0.15.
 REAL = {
@@ -274,7 +274,9 @@ def test_restore_error_order(conn):
 
 
 def test_restore_options_repeat_and_case(conn):
-    assert conn.call("RESTORE", "n", "0", HELLO, "replace", "REPLACE", "AbsTtl", "idletime", "5", "IDLETIME", "7") == b"OK"
+    assert (
+        conn.call("RESTORE", "n", "0", HELLO, "replace", "REPLACE", "AbsTtl", "idletime", "5", "IDLETIME", "7") == b"OK"
+    )
     assert conn.call("OBJECT", "IDLETIME", "n") == 7
     assert conn.call("RESTORE", "m", "0", HELLO, "freq", "5", "FREQ", "6") == b"OK"
 
