@@ -523,7 +523,9 @@ def flushall_command(c: Client, argv: list[bytes]):
     state = c.state
     state.dirty += state.flushall()  # signals every db (WATCH)
     scan_snapshots(state).drop_db(None)
-    state.dirty += 1
+    # flushAllDataAndResetRDB (7.0.15): kill a BGSAVE, save with save points (dirty resets to
+    # 0, and nothing is added after it); propagation is forced even when nothing was removed
+    state.persistence.flushall_save()
     state.rewrite_propagation(list(argv))
     return OK
 

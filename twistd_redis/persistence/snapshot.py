@@ -23,7 +23,6 @@ with -MISCONF while save points are configured and stop-writes-on-bgsave-error i
 from __future__ import annotations
 
 import io
-import logging
 import os
 import signal
 import time
@@ -32,7 +31,30 @@ from typing import Any
 from ..errors import RedisError
 from . import child
 
-log = logging.getLogger("twistd_redis")
+
+
+class _Log:
+    """Redis-style log lines through Twisted's logging (what twistd and ``python -m
+    twistd_redis`` print), printf-style like serverLog."""
+
+    def __init__(self) -> None:
+        from twisted.logger import Logger
+
+        self._log = Logger(namespace="twistd_redis.persistence")
+
+    @staticmethod
+    def _text(fmt: str, args: tuple) -> str:
+        msg = fmt % args if args else fmt
+        return msg.replace("{", "{{").replace("}", "}}")
+
+    def info(self, fmt: str, *args: Any) -> None:
+        self._log.info(self._text(fmt, args))
+
+    def warning(self, fmt: str, *args: Any) -> None:
+        self._log.warn(self._text(fmt, args))
+
+
+log = _Log()
 
 CONFIG_BGSAVE_RETRY_DELAY = 5  # seconds between save-point retries after a failed BGSAVE
 
@@ -160,6 +182,13 @@ def remove_temp_file(state: Any, pid: int) -> None:
 # ------------------------------------------------------------------ loading
 
 
+def load_limits(state: Any) -> dict[str, int]:
+    """The listpack/intset thresholds a load converts against (this server's config)."""
+    from . import rdb
+
+    return {name: state.config[name] for name in rdb.DEFAULT_LIMITS}
+
+
 def load_rdb(state: Any, data: bytes, *, replace: bool = True, aof_preamble: bool = False) -> int:
     """rdbLoad: apply a whole RDB file to ``state``'s databases; returns the keys loaded.
 
@@ -179,7 +208,7 @@ def load_rdb(state: Any, data: bytes, *, replace: bool = True, aof_preamble: boo
     state.loading = True
     lruclock = state.lruclock
     try:
-        for ev in rdb.load(data, checksum=bool(state.config["rdbchecksum"])):
+        for ev in rdb.load(data, checksum=bool(state.config["rdbchecksum"]), limits=load_limits(state)):
             kind = ev[0]
             if kind == "key":
                 _, dbid, key, value, expire, lru_idle, _lfu = ev
@@ -396,7 +425,8 @@ class SnapshotManager:
             # SIGUSR1 is our own kill: not an error condition
             if info.bysignal != signal.SIGUSR1:
                 self.lastbgsave_ok = False
-        self.save_time_last = self.now() - self.save_time_start if self.save_time_start >= 0 else -1
+        start = int(info.start_time) if info is not None else self.save_time_start
+        self.save_time_last = self.now() - start if start >= 0 else -1
         self.save_time_start = -1
         self.update_write_denied()
 
@@ -472,13 +502,11 @@ class SnapshotManager:
 
     def flushall_save(self) -> None:
         """flushAllDataAndResetRDB's part after emptying: kill a running BGSAVE and, with save
-        points set, save the (empty) dataset - dirty is kept so FLUSHALL still propagates."""
+        points set, save the (empty) dataset. As Redis 7.0.15, the save resets dirty to 0 (the
+        command's propagation is forced by the caller) and rdb_saves does not count it."""
         self.kill_rdb_child()
         if self.save_params:
-            st = self.state
-            saved_dirty = st.dirty
             self.save()
-            st.dirty = saved_dirty
 
     def debug_reload(self, opts: list[bytes]) -> Any:
         """DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty, load the file back."""
@@ -524,7 +552,7 @@ class SnapshotManager:
             "rdb_last_save_time": self.lastsave,
             "rdb_last_bgsave_status": "ok" if self.lastbgsave_ok else "err",
             "rdb_last_bgsave_time_sec": self.save_time_last,
-            "rdb_current_bgsave_time_sec": (now - self.save_time_start) if info is not None else -1,
+            "rdb_current_bgsave_time_sec": (now - int(info.start_time)) if info is not None else -1,
             "rdb_saves": self.rdb_saves,
             "rdb_last_load_keys_expired": self.keys_expired,
             "rdb_last_load_keys_loaded": self.keys_loaded,
