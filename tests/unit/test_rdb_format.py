@@ -512,7 +512,7 @@ def test_real_save_loads_here_and_our_save_loads_there(real, tmp_path):
 
     c, d, _ = real
     c.flushall()
-    fill(c, large=True)
+    fill(c, large=True, streams=True)
     want = capture(c)
     c.save()
     with open(os.path.join(d, "dump.rdb"), "rb") as f:

@@ -24,8 +24,6 @@ def _text(b: bytes):
 
 
 def _is_stream(value) -> bool:
-    if isinstance(value, rdb.SkippedStream):
-        return True
     try:
         return type_name(value) == b"stream"
     except TypeError:

@@ -564,10 +564,8 @@ def read_value(r: RdbReader, rdbtype: int, limits: dict | None = None) -> Any:
         blob = r.read_string()
         return _read_blob_value(r, rdbtype, blob, at, limits)
     if rdbtype in (RDB_TYPE_STREAM_LISTPACKS, RDB_TYPE_STREAM_LISTPACKS_2, RDB_TYPE_STREAM_LISTPACKS_3):
-        try:
-            from .rdb_stream import read_stream
-        except ImportError:  # helper "stream"'s module has not landed yet: skip the body
-            return _skip_stream(r, rdbtype)
+        from .rdb_stream import read_stream
+
         return read_stream(r, rdbtype)
     if rdbtype == RDB_TYPE_MODULE or rdbtype == RDB_TYPE_MODULE_2:
         moduleid = r.read_len()
@@ -577,39 +575,6 @@ def read_value(r: RdbReader, rdbtype: int, limits: dict | None = None) -> Any:
             at,
         )
     raise r.error("Unknown RDB encoding type %d" % rdbtype, at - 1)
-
-
-class SkippedStream:
-    """Stand-in for a stream value read while rdb_stream.py is missing (its body skipped)."""
-
-    __slots__ = ("rdbtype",)
-
-    def __init__(self, rdbtype: int) -> None:
-        self.rdbtype = rdbtype
-
-
-def _skip_stream(r: RdbReader, rdbtype: int) -> SkippedStream:
-    rl = r.read_len
-    for _ in range(rl()):
-        r.read_string()
-        r.read_string()
-    for _ in range(3 if rdbtype == RDB_TYPE_STREAM_LISTPACKS else 8):
-        rl()
-    for _ in range(rl()):
-        r.read_string()
-        rl()
-        rl()
-        if rdbtype != RDB_TYPE_STREAM_LISTPACKS:
-            rl()
-        for _ in range(rl()):
-            r.read_exact(24)
-            rl()
-        for _ in range(rl()):
-            r.read_string()
-            r.read_exact(16 if rdbtype == RDB_TYPE_STREAM_LISTPACKS_3 else 8)
-            for _ in range(rl()):
-                r.read_exact(16)
-    return SkippedStream(rdbtype)
 
 
 _BLOB_TYPES = frozenset(
