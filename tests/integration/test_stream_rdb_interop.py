@@ -17,11 +17,10 @@ from tests.unit.test_rdb_stream import _legacy_body, snapshot
 from twistd_redis.datatypes.stream import format_id
 from twistd_redis.persistence import rdb
 from twistd_redis.persistence.crc64 import crc64
-from twistd_redis.persistence.rdb_stream import read_stream
 from twistd_redis.persistence.rdb import RdbReader
+from twistd_redis.persistence.rdb_stream import read_stream
 
-pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None,
-                                reason="redis-server is not installed")
+pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +73,13 @@ def real_view(c: redis.Redis, key: str) -> dict:
     info = dict(zip(full[0::2], full[1::2]))
     for k in (b"radix-tree-keys", b"radix-tree-nodes"):  # node layout: ours holds no tombstones
         info.pop(k)
-    pend = {g[1]: (raw(c, "XPENDING", key, g[1]),
-                   [row[:2] + row[3:] for row in raw(c, "XPENDING", key, g[1], "-", "+", 1000)])
-            for g in raw(c, "XINFO", "GROUPS", key)}
+    pend = {
+        g[1]: (
+            raw(c, "XPENDING", key, g[1]),
+            [row[:2] + row[3:] for row in raw(c, "XPENDING", key, g[1], "-", "+", 1000)],
+        )
+        for g in raw(c, "XINFO", "GROUPS", key)
+    }
     return {
         "xrange": raw(c, "XRANGE", key, "-", "+"),
         "groups": raw(c, "XINFO", "GROUPS", key),
@@ -93,25 +96,46 @@ def our_view(s) -> dict:
     pending = {}
     for name, cg in s.groups.items():
         row = s.group_info(name)
-        fgroups.append([
-            b"name", name, b"last-delivered-id", format_id(cg.last_id),
-            b"entries-read", row[b"entries-read"], b"lag", row[b"lag"],
-            b"pel-count", len(cg.pel),
-            b"pending", [[format_id(sid), n.consumer.name, n.delivery_time, n.delivery_count]
-                     for sid, n in cg.pel.items()],
-            b"consumers", [[b"name", cn, b"seen-time", c.seen_time, b"pel-count", len(c.pel),
-                            b"pending", [[format_id(sid), n.delivery_time, n.delivery_count]
-                                     for sid, n in c.pel.items()]]
-                           for cn, c in cg.consumers.items()],
-        ])
+        fgroups.append(
+            [
+                b"name",
+                name,
+                b"last-delivered-id",
+                format_id(cg.last_id),
+                b"entries-read",
+                row[b"entries-read"],
+                b"lag",
+                row[b"lag"],
+                b"pel-count",
+                len(cg.pel),
+                b"pending",
+                [[format_id(sid), n.consumer.name, n.delivery_time, n.delivery_count] for sid, n in cg.pel.items()],
+                b"consumers",
+                [
+                    [
+                        b"name",
+                        cn,
+                        b"seen-time",
+                        c.seen_time,
+                        b"pel-count",
+                        len(c.pel),
+                        b"pending",
+                        [[format_id(sid), n.delivery_time, n.delivery_count] for sid, n in c.pel.items()],
+                    ]
+                    for cn, c in cg.consumers.items()
+                ],
+            ]
+        )
         per = {}
         for n in cg.pel.values():
             per[n.consumer.name] = per.get(n.consumer.name, 0) + 1
-        summary = [len(cg.pel), format_id(cg.pel.keys()[0]) if cg.pel else None,
-                   format_id(cg.pel.keys()[-1]) if cg.pel else None,
-                   [[cn, b"%d" % k] for cn, k in sorted(per.items())] or None]
-        pending[name] = (summary, [[format_id(sid), n.consumer.name, n.delivery_count]
-                                   for sid, n in cg.pel.items()])
+        summary = [
+            len(cg.pel),
+            format_id(cg.pel.keys()[0]) if cg.pel else None,
+            format_id(cg.pel.keys()[-1]) if cg.pel else None,
+            [[cn, b"%d" % k] for cn, k in sorted(per.items())] or None,
+        ]
+        pending[name] = (summary, [[format_id(sid), n.consumer.name, n.delivery_count] for sid, n in cg.pel.items()])
     full = {
         b"length": len(s),
         b"last-generated-id": format_id(s.last_id),
@@ -177,3 +201,19 @@ def test_type_15_payload_reads_as_redis_7_reads_it(real):
     assert raw(real, "RESTORE", "old", 0, payload) == b"OK"
     ours = read_stream(RdbReader(payload, 1), 15)
     assert our_view(ours) == real_view(real, "old")
+
+
+def test_type_15_empty_stream_records_max_first_id(real):
+    from twistd_redis.datatypes.stream import RedisStream
+
+    e = RedisStream()
+    e.last_id = (9, 9)
+    e.create_group(b"g", (3, 0))
+    body = bytes([15]) + _legacy_body(e, 15) + struct.pack("<H", 9)
+    payload = body + struct.pack("<Q", crc64(body))
+    real.delete("olde")
+    assert raw(real, "RESTORE", "olde", 0, payload) == b"OK"
+    ours = read_stream(RdbReader(payload, 1), 15)
+    view = real_view(real, "olde")
+    assert view["full"][b"recorded-first-entry-id"] == b"18446744073709551615-18446744073709551615"
+    assert our_view(ours) == view

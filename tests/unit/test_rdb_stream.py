@@ -12,13 +12,19 @@ import pytest
 
 from twistd_redis.datatypes import copy_value, encoding_name, type_name
 from twistd_redis.datatypes.stream import (
-    MAX_ID, RedisStream, SCG_INVALID_ENTRIES_READ, format_id,
+    MAX_ID,
+    SCG_INVALID_ENTRIES_READ,
+    RedisStream,
+    format_id,
 )
 from twistd_redis.persistence import rdb
 from twistd_redis.persistence.listpack import listpack_decode, listpack_encode
 from twistd_redis.persistence.rdb import RdbError, RdbReader, RdbWriter
 from twistd_redis.persistence.rdb_stream import (
-    build_nodes, raw_id, read_stream, write_stream,
+    build_nodes,
+    raw_id,
+    read_stream,
+    write_stream,
 )
 
 SAMPLES = os.path.join(os.path.dirname(__file__), "..", "data", "rdb-samples")
@@ -52,14 +58,17 @@ def snapshot(s):
             for sid, nack in c.pel.items():
                 assert cg.pel[sid] is nack and nack.consumer is c
             cons[cname] = (c.seen_time, list(c.pel))
-        groups[name] = (cg.last_id, cg.entries_read,
-                        [(sid, n.consumer.name, n.delivery_time, n.delivery_count)
-                         for sid, n in cg.pel.items()], cons)
-    return (list(s.entries.items()), s.last_id, s.first_id, s.max_deleted_entry_id,
-            s.entries_added, groups)
+        groups[name] = (
+            cg.last_id,
+            cg.entries_read,
+            [(sid, n.consumer.name, n.delivery_time, n.delivery_count) for sid, n in cg.pel.items()],
+            cons,
+        )
+    return (list(s.entries.items()), s.last_id, s.first_id, s.max_deleted_entry_id, s.entries_added, groups)
 
 
 # -- the kitchen sink written by redis-server 7.0.15 ----------------------------------------
+
 
 def test_kitchen_sink_streams_load_as_redis_serves_them():
     with open(os.path.join(SAMPLES, "kitchen-sink-7.0.rdb"), "rb") as f:
@@ -73,11 +82,9 @@ def test_kitchen_sink_streams_load_as_redis_serves_them():
     assert set(found) == {("0", "db0:stream"), ("3", "db3:stream"), ("9", "db9:stream")}
     for (db, key), s in found.items():
         exp = expected[db][key]["value"]
-        got_entries = [[format_id(sid).decode(), [x.decode() for x in fv]]
-                       for sid, fv in s.entries.items()]
+        got_entries = [[format_id(sid).decode(), [x.decode() for x in fv]] for sid, fv in s.entries.items()]
         assert got_entries == exp["entries"]
-        rows = [[x for kv in row.items() for x in (_str(kv[0]), _str(kv[1]))]
-                for row in s.groups_info()]
+        rows = [[x for kv in row.items() for x in (_str(kv[0]), _str(kv[1]))] for row in s.groups_info()]
         assert rows == exp["groups"]
         assert encoding_name(s) == b"stream"
         # and it survives our writer
@@ -85,6 +92,7 @@ def test_kitchen_sink_streams_load_as_redis_serves_them():
 
 
 # -- round trips ------------------------------------------------------------------------------
+
 
 def _rich_stream():
     s = RedisStream()
@@ -142,8 +150,9 @@ def test_empty_stream_with_group_round_trips():
     assert body[0] == 0  # no nodes
     s2 = _read(body)
     assert snapshot(s2) == snapshot(s)
-    assert s2.groups_info() == [{b"name": b"g", b"consumers": 0, b"pending": 0,
-                                 b"last-delivered-id": b"0-0", b"entries-read": None, b"lag": 0}]
+    assert s2.groups_info() == [
+        {b"name": b"g", b"consumers": 0, b"pending": 0, b"last-delivered-id": b"0-0", b"entries-read": None, b"lag": 0}
+    ]
 
 
 def test_nodes_split_like_stream_append_item():
@@ -162,17 +171,18 @@ def test_nodes_split_like_stream_append_item():
     for i in range(6):
         s.append((1, i), [b"f", b"x" * 1000])
     assert len(list(build_nodes(s))) == 2
-    one = listpack_decode(list(build_nodes(s))[0][1])
+    one = listpack_decode(next(iter(build_nodes(s)))[1])
     assert one[0] == 4
     # different fields: not SAMEFIELDS, field names written
     s = RedisStream()
     s.append((1, 0), [b"a", b"1"])
     s.append((2, 0), [b"b", b"2", b"c", b"3"])
-    lp = listpack_decode(list(build_nodes(s))[0][1])
+    lp = listpack_decode(next(iter(build_nodes(s)))[1])
     assert lp[10:] == [0, 1, 0, 2, b"b", 2, b"c", 3, 8]
 
 
 # -- other RDB stream types ------------------------------------------------------------------
+
 
 def _legacy_body(s, rdbtype):
     """A type 15 (Redis 5-6.2) or 21 (Redis 7.2) body for ``s``."""
@@ -246,6 +256,7 @@ def test_type_15_derives_the_7_0_metadata():
 
 # -- corrupt bodies --------------------------------------------------------------------------
 
+
 def _small():
     s = RedisStream()
     s.append((1, 1), [b"f", b"v"])
@@ -256,7 +267,10 @@ def _small():
     return s
 
 
-def _node_body(lp, key=raw_id((1, 1)), tail=b"\x02\x01\x02\x01\x01\x00\x00\x02\x00"):
+NODE_KEY = raw_id((1, 1))
+
+
+def _node_body(lp, key=NODE_KEY, tail=b"\x02\x01\x02\x01\x01\x00\x00\x02\x00"):
     out = io.BytesIO()
     w = RdbWriter(out, compress=False)
     w.write_len(1)
@@ -274,21 +288,34 @@ def test_node_body_helper_is_valid():
     assert list(s.entries.items()) == [((1, 1), [b"f", b"v"]), ((1, 2), [b"f", b"w"])]
 
 
-@pytest.mark.parametrize("body,msg", [
-    (_node_body(GOOD_LP, key=b"short"), "Stream node key entry is not the size of a stream ID"),
-    (_node_body(listpack_encode([])), "Empty listpack inside stream"),
-    (_node_body(GOOD_LP[:-2] + b"\x05\xff"), "Stream listpack integrity check failed."),
-    (_node_body(listpack_encode([2, 0, 1, b"f", 0, 2, 0, 0, b"v", 5, 2, 0, 1, b"w", 4])),
-     "Stream listpack integrity check failed."),  # lp-count
-    (_node_body(listpack_encode([2, 0, 1, b"f", 1, 2, 0, 0, b"v", 4, 2, 0, 1, b"w", 4])),
-     "Stream listpack integrity check failed."),  # master terminator
-    (_node_body(listpack_encode([3, 0, 1, b"f", 0, 2, 0, 0, b"v", 4, 2, 0, 1, b"w", 4])),
-     "Stream listpack integrity check failed."),  # count says 3
-    (_node_body(listpack_encode([2, 0, 1, b"f", 0, b"x", 0, 0, b"v", 4, 2, 0, 1, b"w", 4])),
-     "Stream listpack integrity check failed."),  # flags not an integer
-    (_node_body(GOOD_LP, tail=b"\x03\x01\x02\x01\x01\x00\x00\x02\x00"),
-     "Stream length inconsistent with rax entries"),
-])
+@pytest.mark.parametrize(
+    "body,msg",
+    [
+        (_node_body(GOOD_LP, key=b"short"), "Stream node key entry is not the size of a stream ID"),
+        (_node_body(listpack_encode([])), "Empty listpack inside stream"),
+        (_node_body(GOOD_LP[:-2] + b"\x05\xff"), "Stream listpack integrity check failed."),
+        (
+            _node_body(listpack_encode([2, 0, 1, b"f", 0, 2, 0, 0, b"v", 5, 2, 0, 1, b"w", 4])),
+            "Stream listpack integrity check failed.",
+        ),  # lp-count
+        (
+            _node_body(listpack_encode([2, 0, 1, b"f", 1, 2, 0, 0, b"v", 4, 2, 0, 1, b"w", 4])),
+            "Stream listpack integrity check failed.",
+        ),  # master terminator
+        (
+            _node_body(listpack_encode([3, 0, 1, b"f", 0, 2, 0, 0, b"v", 4, 2, 0, 1, b"w", 4])),
+            "Stream listpack integrity check failed.",
+        ),  # count says 3
+        (
+            _node_body(listpack_encode([2, 0, 1, b"f", 0, b"x", 0, 0, b"v", 4, 2, 0, 1, b"w", 4])),
+            "Stream listpack integrity check failed.",
+        ),  # flags not an integer
+        (
+            _node_body(GOOD_LP, tail=b"\x03\x01\x02\x01\x01\x00\x00\x02\x00"),
+            "Stream length inconsistent with rax entries",
+        ),
+    ],
+)
 def test_corrupt_nodes(body, msg):
     with pytest.raises(RdbError, match="^" + msg.replace(".", r"\.") + " at offset"):
         _read(body)
@@ -334,18 +361,24 @@ def _group_tail(pel, consumers, groups=((b"g",),)):
     return out.getvalue()
 
 
-@pytest.mark.parametrize("tail,msg", [
-    (_group_tail([(1, 1)], [(b"c", [(1, 2)])]), "Consumer entry not found in group global PEL"),
-    (_group_tail([(1, 1)], [(b"c", [])]), "Stream CG PEL entry without consumer"),
-    (_group_tail([(1, 1), (1, 1)], [(b"c", [(1, 1)])]),
-     "Duplicated global PEL entry loading stream consumer group"),
-    (_group_tail([(1, 1)], [(b"c", [(1, 1)]), (b"c", [])]), "Duplicate stream consumer detected."),
-    (_group_tail([(1, 1)], [(b"c", [(1, 1), (1, 1)])]),
-     "Duplicated consumer PEL entry loading a stream consumer group"),
-    (_group_tail([(1, 1)], [(b"c", [(1, 1)]), (b"d", [(1, 1)])]),
-     "Stream PEL entry owned by two consumers"),
-    (_group_tail([], [], groups=((b"g",), (b"g",))), "Duplicated consumer group name g"),
-])
+@pytest.mark.parametrize(
+    "tail,msg",
+    [
+        (_group_tail([(1, 1)], [(b"c", [(1, 2)])]), "Consumer entry not found in group global PEL"),
+        (_group_tail([(1, 1)], [(b"c", [])]), "Stream CG PEL entry without consumer"),
+        (
+            _group_tail([(1, 1), (1, 1)], [(b"c", [(1, 1)])]),
+            "Duplicated global PEL entry loading stream consumer group",
+        ),
+        (_group_tail([(1, 1)], [(b"c", [(1, 1)]), (b"c", [])]), "Duplicate stream consumer detected."),
+        (
+            _group_tail([(1, 1)], [(b"c", [(1, 1), (1, 1)])]),
+            "Duplicated consumer PEL entry loading a stream consumer group",
+        ),
+        (_group_tail([(1, 1)], [(b"c", [(1, 1)]), (b"d", [(1, 1)])]), "Stream PEL entry owned by two consumers"),
+        (_group_tail([], [], groups=((b"g",), (b"g",))), "Duplicated consumer group name g"),
+    ],
+)
 def test_corrupt_groups(tail, msg):
     ok = _read(_node_body(GOOD_LP, tail=_group_tail([(1, 1)], [(b"c", [(1, 1)])])))
     assert snapshot(ok) == snapshot(_small())
@@ -364,6 +397,7 @@ def test_restore_payload_corrupt_stream_is_rdb_error():
     payload = bytearray(rdb.dump_payload(_small()))
     # break the listpack's back-length of its last entry and fix the CRC
     from twistd_redis.persistence.crc64 import crc64
+
     body = payload[:-8]
     i = body.index(b"\x04\x01\xff")  # last lp-count 4 + backlen 1 + EOF
     body[i + 1] = 0x02
@@ -373,6 +407,7 @@ def test_restore_payload_corrupt_stream_is_rdb_error():
 
 
 # -- the value ----------------------------------------------------------------------------
+
 
 def test_type_encoding_and_copy_are_independent():
     s = _rich_stream()

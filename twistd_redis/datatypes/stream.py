@@ -25,15 +25,23 @@ FirstEverEntry, streamRangeHasTombstones, the XINFO lag rules).
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from sortedcontainers import SortedDict
 
 from . import register_type
 
 __all__ = [
-    "RedisStream", "StreamCG", "StreamConsumer", "StreamNACK", "StreamID",
-    "SCG_INVALID_ENTRIES_READ", "UINT64_MAX", "MIN_ID", "MAX_ID", "format_id",
+    "MAX_ID",
+    "MIN_ID",
+    "SCG_INVALID_ENTRIES_READ",
+    "UINT64_MAX",
+    "RedisStream",
+    "StreamCG",
+    "StreamConsumer",
+    "StreamID",
+    "StreamNACK",
+    "format_id",
 ]
 
 StreamID = tuple  # (ms, seq)
@@ -51,17 +59,19 @@ def format_id(sid: tuple[int, int]) -> bytes:
 class StreamNACK:
     """A pending entry: who owns it, when it was last delivered (ms), how many times."""
 
-    __slots__ = ("consumer", "delivery_time", "delivery_count")
+    __slots__ = ("consumer", "delivery_count", "delivery_time")
 
-    def __init__(self, consumer: "StreamConsumer | None", delivery_time: int,
-                 delivery_count: int = 1) -> None:
+    def __init__(self, consumer: StreamConsumer | None, delivery_time: int, delivery_count: int = 1) -> None:
         self.consumer = consumer
         self.delivery_time = delivery_time
         self.delivery_count = delivery_count
 
     def __repr__(self) -> str:
         return "StreamNACK(%r, %d, %d)" % (
-            self.consumer.name if self.consumer else None, self.delivery_time, self.delivery_count)
+            self.consumer.name if self.consumer else None,
+            self.delivery_time,
+            self.delivery_count,
+        )
 
 
 class StreamConsumer:
@@ -69,7 +79,7 @@ class StreamConsumer:
     RDB_TYPE_STREAM_LISTPACKS_3 file (Redis 7.2) carries besides; 7.0 has no such field (it is
     kept equal to seen_time unless loaded)."""
 
-    __slots__ = ("name", "seen_time", "active_time", "pel")
+    __slots__ = ("active_time", "name", "pel", "seen_time")
 
     def __init__(self, name: bytes, seen_time: int, active_time: int | None = None) -> None:
         self.name = name
@@ -84,7 +94,7 @@ class StreamConsumer:
 class StreamCG:
     """A consumer group."""
 
-    __slots__ = ("last_id", "entries_read", "pel", "consumers")
+    __slots__ = ("consumers", "entries_read", "last_id", "pel")
 
     def __init__(self, last_id: tuple[int, int], entries_read: int = SCG_INVALID_ENTRIES_READ) -> None:
         self.last_id = last_id
@@ -109,8 +119,9 @@ class StreamCG:
         del self.consumers[consumer.name]
         return n
 
-    def add_pending(self, sid: tuple[int, int], consumer: StreamConsumer,
-                    delivery_time: int, delivery_count: int = 1) -> StreamNACK:
+    def add_pending(
+        self, sid: tuple[int, int], consumer: StreamConsumer, delivery_time: int, delivery_count: int = 1
+    ) -> StreamNACK:
         """Create (or take over) the NACK of ``sid`` for ``consumer``, in both PELs."""
         nack = self.pel.get(sid)
         if nack is None:
@@ -138,8 +149,14 @@ class StreamCG:
 class RedisStream:
     """A stream value (TYPE "stream", OBJECT ENCODING "stream")."""
 
-    __slots__ = ("entries", "last_id", "first_id", "max_deleted_entry_id", "entries_added",
-                 "groups")
+    __slots__ = (
+        "entries",
+        "entries_added",
+        "first_id",
+        "groups",
+        "last_id",
+        "max_deleted_entry_id",
+    )
 
     def __init__(self) -> None:
         self.entries: SortedDict = SortedDict()
@@ -165,7 +182,7 @@ class RedisStream:
     def append(self, sid: tuple[int, int], fields: list[bytes]) -> None:
         """streamAppendItem after the ID check: ``sid`` must exceed last_id."""
         if sid <= self.last_id and (self.entries or self.entries_added):
-            raise ValueError("stream ID %r not greater than last %r" % (sid, self.last_id))
+            raise ValueError("stream ID {!r} not greater than last {!r}".format(sid, self.last_id))
         if not self.entries:
             self.first_id = sid
         self.entries[sid] = list(fields)
@@ -184,18 +201,19 @@ class RedisStream:
     def last_entry(self) -> tuple[tuple[int, int], list[bytes]] | None:
         return self.entries.peekitem(-1) if self.entries else None
 
-    def range(self, start: tuple[int, int] = MIN_ID, end: tuple[int, int] = MAX_ID,
-              rev: bool = False, count: int | None = None
-              ) -> Iterator[tuple[tuple[int, int], list[bytes]]]:
+    def range(
+        self,
+        start: tuple[int, int] = MIN_ID,
+        end: tuple[int, int] = MAX_ID,
+        rev: bool = False,
+        count: int | None = None,
+    ) -> Iterator[tuple[tuple[int, int], list[bytes]]]:
         """Entries with start <= id <= end, ascending (or descending with rev)."""
         if start > end:
             return
-        it = self.entries.irange(start, end, reverse=rev)
-        n = 0
-        for sid in it:
+        for n, sid in enumerate(self.entries.irange(start, end, reverse=rev)):
             if count is not None and n >= count:
                 return
-            n += 1
             yield sid, self.entries[sid]
 
     def _update_first_id(self) -> None:
@@ -207,8 +225,7 @@ class RedisStream:
         """XDEL of one ID: removes it, raises max_deleted_entry_id, fixes first_id."""
         if self.entries.pop(sid, None) is None:
             return False
-        if sid > self.max_deleted_entry_id:
-            self.max_deleted_entry_id = sid
+        self.max_deleted_entry_id = max(self.max_deleted_entry_id, sid)
         if sid == self.first_id or not self.entries:
             self._update_first_id()
         return True
@@ -234,8 +251,9 @@ class RedisStream:
 
     # -- consumer groups -------------------------------------------------------------------
 
-    def create_group(self, name: bytes, last_id: tuple[int, int],
-                     entries_read: int = SCG_INVALID_ENTRIES_READ) -> StreamCG | None:
+    def create_group(
+        self, name: bytes, last_id: tuple[int, int], entries_read: int = SCG_INVALID_ENTRIES_READ
+    ) -> StreamCG | None:
         """streamCreateCG: None when the group exists."""
         if name in self.groups:
             return None
@@ -243,8 +261,7 @@ class RedisStream:
         self.groups[name] = cg
         return cg
 
-    def range_has_tombstones(self, start: tuple[int, int] | None,
-                             end: tuple[int, int] | None = None) -> bool:
+    def range_has_tombstones(self, start: tuple[int, int] | None, end: tuple[int, int] | None = None) -> bool:
         """streamRangeHasTombstones (7.0)."""
         if not self.entries or self.max_deleted_entry_id == MIN_ID:
             return False
@@ -277,8 +294,7 @@ class RedisStream:
         """The lag XINFO GROUPS shows (None = null)."""
         if not self.entries_added:
             return 0
-        if cg.entries_read != SCG_INVALID_ENTRIES_READ and \
-                not self.range_has_tombstones(cg.last_id, None):
+        if cg.entries_read != SCG_INVALID_ENTRIES_READ and not self.range_has_tombstones(cg.last_id, None):
             return self.entries_added - cg.entries_read
         er = self.estimate_distance_from_first_ever_entry(cg.last_id)
         if er != SCG_INVALID_ENTRIES_READ:
@@ -306,11 +322,12 @@ class RedisStream:
     def node_count(self, max_entries: int = 100, max_bytes: int = 4096) -> int:
         """How many listpack nodes Redis would hold after appending these entries afresh."""
         from ..persistence.rdb_stream import build_nodes
+
         return sum(1 for _ in build_nodes(self, max_entries, max_bytes))
 
     # -- COPY ------------------------------------------------------------------------------
 
-    def copy(self) -> "RedisStream":
+    def copy(self) -> RedisStream:
         """An independent duplicate (COPY): entries, metadata, groups, consumers, PELs with
         shared NACKs between a group and its consumers as in the original."""
         s = RedisStream()
@@ -337,7 +354,10 @@ class RedisStream:
 
     def __repr__(self) -> str:
         return "RedisStream(len=%d, last_id=%s, groups=%d)" % (
-            len(self.entries), format_id(self.last_id).decode(), len(self.groups))
+            len(self.entries),
+            format_id(self.last_id).decode(),
+            len(self.groups),
+        )
 
 
 register_type(RedisStream, b"stream", b"stream", copy=RedisStream.copy)

@@ -22,11 +22,17 @@ stored as an integer in the smallest integer encoding; anything else in the smal
 from __future__ import annotations
 
 import struct
-from typing import Iterable, Iterator, Union
+from collections.abc import Iterable, Iterator
+from typing import Union
 
 __all__ = [
-    "listpack_decode", "listpack_encode", "listpack_validate", "listpack_iter",
-    "lp_string_to_int64", "LP_HDR_SIZE", "LP_HDR_NUMELE_UNKNOWN",
+    "LP_HDR_NUMELE_UNKNOWN",
+    "LP_HDR_SIZE",
+    "listpack_decode",
+    "listpack_encode",
+    "listpack_iter",
+    "listpack_validate",
+    "lp_string_to_int64",
 ]
 
 LP_HDR_SIZE = 6
@@ -53,7 +59,7 @@ def lp_string_to_int64(s: bytes) -> int | None:
             return None
     if not (0x31 <= s[i] <= 0x39):
         return None
-    for b in s[i + 1:]:
+    for b in s[i + 1 :]:
         if not (0x30 <= b <= 0x39):
             return None
     v = int(s)
@@ -70,10 +76,8 @@ def _encode_backlen(l: int) -> bytes:
     if l < 2097151:
         return bytes((l >> 14, ((l >> 7) & 127) | 128, (l & 127) | 128))
     if l < 268435455:
-        return bytes((l >> 21, ((l >> 14) & 127) | 128, ((l >> 7) & 127) | 128,
-                      (l & 127) | 128))
-    return bytes((l >> 28, ((l >> 21) & 127) | 128, ((l >> 14) & 127) | 128,
-                  ((l >> 7) & 127) | 128, (l & 127) | 128))
+        return bytes((l >> 21, ((l >> 14) & 127) | 128, ((l >> 7) & 127) | 128, (l & 127) | 128))
+    return bytes((l >> 28, ((l >> 21) & 127) | 128, ((l >> 14) & 127) | 128, ((l >> 7) & 127) | 128, (l & 127) | 128))
 
 
 def _encode_int(v: int) -> bytes:
@@ -122,7 +126,7 @@ def listpack_encode(items: Iterable[Item]) -> bytes:
     total = LP_HDR_SIZE + len(body) + 1
     if total > 0xFFFFFFFF:
         raise OverflowError("listpack too large")
-    numele = count if count < LP_HDR_NUMELE_UNKNOWN else LP_HDR_NUMELE_UNKNOWN
+    numele = min(LP_HDR_NUMELE_UNKNOWN, count)
     return struct.pack("<IH", total, numele) + body + b"\xff"
 
 
@@ -140,7 +144,7 @@ def _entry_at(buf, p: int, end: int) -> tuple[Item, int]:
         enclen = 1 + n
         if p + enclen > end:
             raise ValueError("listpack string entry overflows")
-        item = bytes(buf[p + 1:p + enclen])
+        item = bytes(buf[p + 1 : p + enclen])
     elif b < 0xE0:  # 13-bit int
         enclen = 2
         if p + 2 > end:
@@ -154,28 +158,27 @@ def _entry_at(buf, p: int, end: int) -> tuple[Item, int]:
         enclen = 2 + n
         if p + enclen > end:
             raise ValueError("listpack string entry overflows")
-        item = bytes(buf[p + 2:p + enclen])
+        item = bytes(buf[p + 2 : p + enclen])
     elif b == 0xF0:  # 32-bit string
         if p + 5 > end:
             raise ValueError("listpack entry overflows")
-        n = int.from_bytes(buf[p + 1:p + 5], "little")
+        n = int.from_bytes(buf[p + 1 : p + 5], "little")
         enclen = 5 + n
         if p + enclen > end:
             raise ValueError("listpack string entry overflows")
-        item = bytes(buf[p + 5:p + enclen])
+        item = bytes(buf[p + 5 : p + enclen])
     elif 0xF1 <= b <= 0xF4:
         width = (2, 3, 4, 8)[b - 0xF1]
         enclen = 1 + width
         if p + enclen > end:
             raise ValueError("listpack entry overflows")
-        uv = int.from_bytes(buf[p + 1:p + enclen], "little")
+        uv = int.from_bytes(buf[p + 1 : p + enclen], "little")
         bits = width * 8
         item = uv - (1 << bits) if uv >= (1 << (bits - 1)) else uv
     else:
-        raise ValueError("invalid listpack encoding byte 0x%02x" % b)
+        raise ValueError("invalid listpack encoding byte 0x{:02x}".format(b))
     # back-length: the minimal encoding of enclen follows the entry
-    bl = 1 if enclen <= 127 else 2 if enclen < 16383 else 3 if enclen < 2097151 \
-        else 4 if enclen < 268435455 else 5
+    bl = 1 if enclen <= 127 else 2 if enclen < 16383 else 3 if enclen < 2097151 else 4 if enclen < 268435455 else 5
     q = p + enclen
     if q + bl > end:
         raise ValueError("listpack back-length overflows")

@@ -29,18 +29,28 @@ entry's fields are the node's first entry's fields.
 from __future__ import annotations
 
 import struct
-from typing import Iterator
+from collections.abc import Iterator
 
 from sortedcontainers import SortedDict
 
 from ..datatypes.stream import (
-    MAX_ID, MIN_ID, RedisStream, SCG_INVALID_ENTRIES_READ, StreamCG, StreamConsumer, StreamNACK,
+    MAX_ID,
+    MIN_ID,
+    RedisStream,
+    StreamCG,
+    StreamConsumer,
+    StreamNACK,
 )
 from .listpack import encode_entry, listpack_decode, listpack_encode, lp_string_to_int64
 
 __all__ = [
-    "RDB_TYPE_STREAM_LISTPACKS", "RDB_TYPE_STREAM_LISTPACKS_2", "RDB_TYPE_STREAM_LISTPACKS_3",
-    "read_stream", "write_stream", "build_nodes", "STREAM_TYPES",
+    "RDB_TYPE_STREAM_LISTPACKS",
+    "RDB_TYPE_STREAM_LISTPACKS_2",
+    "RDB_TYPE_STREAM_LISTPACKS_3",
+    "STREAM_TYPES",
+    "build_nodes",
+    "read_stream",
+    "write_stream",
 ]
 
 RDB_TYPE_STREAM_LISTPACKS = 15
@@ -72,6 +82,7 @@ def decode_raw_id(b: bytes) -> tuple[int, int]:
 
 
 # -- reading --------------------------------------------------------------------------------
+
 
 def _parse_node(master: tuple[int, int], items: list, out: SortedDict) -> tuple[int, int]:
     """Walk one node's listpack (streamValidateListpackIntegrity's checks); put its live
@@ -200,7 +211,7 @@ def read_stream(r, rdbtype: int) -> RedisStream:
         else:
             entries_read = s.estimate_distance_from_first_ever_entry(cg_id)
         if name in s.groups:
-            raise r.error("Duplicated consumer group name %s" % name.decode("utf-8", "replace"), at)
+            raise r.error("Duplicated consumer group name {}".format(name.decode("utf-8", "replace")), at)
         cg = StreamCG(cg_id, entries_read)
         s.groups[name] = cg
 
@@ -221,8 +232,7 @@ def read_stream(r, rdbtype: int) -> RedisStream:
             if cname in cg.consumers:
                 raise r.error("Duplicate stream consumer detected.", at)
             seen_time = r.read_millisecond_time()
-            active_time = r.read_millisecond_time() \
-                if rdbtype >= RDB_TYPE_STREAM_LISTPACKS_3 else None
+            active_time = r.read_millisecond_time() if rdbtype >= RDB_TYPE_STREAM_LISTPACKS_3 else None
             c = StreamConsumer(cname, seen_time, active_time)
             cg.consumers[cname] = c
             for _ in range(r.read_len()):
@@ -232,8 +242,7 @@ def read_stream(r, rdbtype: int) -> RedisStream:
                 if nack is None:
                     raise r.error("Consumer entry not found in group global PEL", at)
                 if sid in c.pel:
-                    raise r.error(
-                        "Duplicated consumer PEL entry loading a stream consumer group", at)
+                    raise r.error("Duplicated consumer PEL entry loading a stream consumer group", at)
                 if nack.consumer is not None:
                     raise r.error("Stream PEL entry owned by two consumers", at)
                 nack.consumer = c
@@ -246,15 +255,17 @@ def read_stream(r, rdbtype: int) -> RedisStream:
 
 # -- writing --------------------------------------------------------------------------------
 
-def build_nodes(s: RedisStream, max_entries: int = 100, max_bytes: int = 4096
-                ) -> Iterator[tuple[tuple[int, int], bytes]]:
+
+def build_nodes(
+    s: RedisStream, max_entries: int = 100, max_bytes: int = 4096
+) -> Iterator[tuple[tuple[int, int], bytes]]:
     """(master ID, listpack) per node, as streamAppendItem builds them for ``s``'s entries."""
     if max_bytes == 0 or max_bytes > STREAM_LISTPACK_MAX_SIZE:
         max_bytes = STREAM_LISTPACK_MAX_SIZE
     master: tuple[int, int] | None = None
     mfields: list[bytes] = []
-    items: list = []        # node items after the count entry
-    body = 0                # encoded bytes of ``items``
+    items: list = []  # node items after the count entry
+    body = 0  # encoded bytes of ``items``
     count = 0
     for sid, fv in s.entries.items():
         numfields = len(fv) // 2
@@ -275,8 +286,11 @@ def build_nodes(s: RedisStream, max_entries: int = 100, max_bytes: int = 4096
             same = True
         else:
             same = numfields == len(mfields) and fv[0::2] == mfields
-        new = [STREAM_ITEM_FLAG_SAMEFIELDS if same else STREAM_ITEM_FLAG_NONE,
-               _signed64(sid[0] - master[0]), _signed64(sid[1] - master[1])]
+        new = [
+            STREAM_ITEM_FLAG_SAMEFIELDS if same else STREAM_ITEM_FLAG_NONE,
+            _signed64(sid[0] - master[0]),
+            _signed64(sid[1] - master[1]),
+        ]
         if same:
             new += fv[1::2]
             new.append(numfields + 3)
