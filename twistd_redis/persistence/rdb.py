@@ -8,6 +8,13 @@ The format layer only: no server, no config lookups (callers pass limits). Layou
 Primitives (RdbReader / RdbWriter) follow rdb.c: lengths are 6/14/32/64-bit; strings are raw,
 int-encoded (INT8/16/32) or LZF; times are little-endian; binary doubles are 8 bytes LE.
 Every corruption is an ``RdbError`` whose message names the byte offset.
+
+``load()`` yields events: ("aux", k, v), ("db", dbid, size|None, expires|None), ("key", dbid,
+key, value, expire_ms|None, lru_idle|None, lfu_freq|None), ("function", code), and last
+("end", offset past the checksum) - where an AOF preamble's commands start. ``read_value``
+answers ``EMPTY_KEY`` for an empty collection (load() drops it as Redis 7.0 does; RESTORE
+answers "Bad data format"). Values come back with the ``ht`` flags Redis 7.0 gives a loaded
+value under the given ``limits`` (DEFAULT_LIMITS: Redis's defaults).
 """
 
 from __future__ import annotations
