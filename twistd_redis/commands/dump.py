@@ -19,6 +19,9 @@ Quirks matched on purpose:
 * A relative TTL propagates as the absolute time with ABSTTL appended, as Redis rewrites it.
 * IDLETIME sets the key's LRU access time (OBJECT IDLETIME) unless an LFU policy is on; FREQ sets
   the LFU counter (OBJECT FREQ) only under an LFU policy; the other one is silently ignored.
+  The LFU counter lives in ``Database.lfu`` (Redis's lru field under LFU: minutes << 8 |
+  counter); OBJECT FREQ decays it by ``lfu-decay-time`` as LFUDecrAndReturn, but later accesses
+  do not increment it (Redis's LFULogIncr is not modelled here).
 * DUMP compresses strings with LZF only while ``rdbcompression`` is yes (rdbSaveRawString).
 """
 
