@@ -291,7 +291,7 @@ def _fmt_double(d: float) -> bytes:
         return b"inf"
     if d == float("-inf"):
         return b"-inf"
-    return (b"%.17g" % d)
+    return b"%.17g" % d
 
 
 def rewrite_commands(state: Any, out: BinaryIO) -> None:
@@ -509,9 +509,7 @@ class AppendOnlyFile:
                         )
                 self.last_write_errno = _errno.ENOSPC
             if self.fsync_policy == "always":
-                log.warning(
-                    "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting..."
-                )
+                log.warning("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...")
                 self._fatal_exit()
                 return
             self.last_write_ok = False
@@ -779,9 +777,7 @@ class AppendOnlyFile:
             )
         elif state.exec_nesting:
             self.rewrite_scheduled = True
-            log.warning(
-                "AOF was enabled during a transaction. An AOF background was scheduled to start when possible."
-            )
+            log.warning("AOF was enabled during a transaction. An AOF background was scheduled to start when possible.")
         else:
             if info is not None:
                 log.warning(
@@ -1149,13 +1145,17 @@ def load_single_append_only_file(state: Any, name: str) -> int:
     try:
         if data[:5] == b"REDIS":
             old_style = name == aof.filename
-            log.info("Reading RDB preamble from AOF file..." if old_style else "Reading RDB base file on AOF loading...")
+            log.info(
+                "Reading RDB preamble from AOF file..." if old_style else "Reading RDB base file on AOF loading..."
+            )
             try:
                 pos = _load_rdb_part(state, data)
             except Exception as e:  # RdbError, or a value the loader refused
                 log.warning("%s", e)
                 if old_style:
-                    return _fail(aof, "Error reading the RDB preamble of the AOF file %s, AOF loading aborted: %s" % (name, e))
+                    return _fail(
+                        aof, "Error reading the RDB preamble of the AOF file %s, AOF loading aborted: %s" % (name, e)
+                    )
                 return _fail(aof, "Error reading the RDB base file %s, AOF loading aborted: %s" % (name, e))
             valid_up_to = pos
             if old_style:

@@ -1,0 +1,210 @@
+"""The append-only file end to end with real processes: ``twistd -n redis --appendonly yes``
+writing an appendonlydir that ``redis-check-aof`` accepts and a real redis-server 7.0 loads, our
+server loading the real server's appendonlydir, a corrupt AOF refused at startup, and durability
+under ``kill -9`` with a client counting acknowledged writes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import redis
+
+from tests.dataset import capture, fill
+from tests.helpers_proc import REDIS_SERVER, ServerProcess, free_port
+
+BIN = os.path.dirname(sys.executable)
+TWISTD = os.path.join(BIN, "twistd") if os.path.exists(os.path.join(BIN, "twistd")) else shutil.which("twistd")
+CHECK_AOF = shutil.which("redis-check-aof")
+
+pytestmark = pytest.mark.skipif(TWISTD is None, reason="twistd not found next to the interpreter")
+needs_real = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed")
+
+
+def ours(d, *extra: str) -> ServerProcess:
+    port = free_port()
+    argv = [TWISTD, "-n", "--pidfile=", "redis", "--port", str(port), "--dir", str(d), "--save", "", *extra]
+    return ServerProcess(argv, port=port, cwd=str(d))
+
+
+def real(d, *extra: str) -> ServerProcess:
+    # ServerProcess.real passes --appendonly no first; a later --appendonly wins
+    return ServerProcess.real(None, *extra, cwd=str(d))
+
+
+def client(srv: ServerProcess) -> redis.Redis:
+    return redis.Redis(host="127.0.0.1", port=srv.port, protocol=2, socket_timeout=30)
+
+
+def wait_for(pred, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+def rewrite(r: redis.Redis) -> None:
+    assert r.bgrewriteaof() in (True, b"Background append only file rewriting started")
+    wait_for(lambda: r.info("persistence")["aof_rewrite_in_progress"] == 0)
+    assert r.info("persistence")["aof_last_bgrewrite_status"] == "ok"
+
+
+def more_writes(r: redis.Redis) -> None:
+    r.set("after-rewrite", "1")
+    r.incr("counter")
+    r.rpush("l2", "a", "b")
+    r.execute_command("SELECT", 7)
+    r.hset("h7", mapping={"f": "v"})
+    r.execute_command("SELECT", 0)
+    r.set("ttl-later", "x", ex=5000)
+
+
+def stop(srv: ServerProcess) -> None:
+    srv.stop()
+    assert srv.proc.returncode in (0, -15), srv.output()
+
+
+def manifest(d) -> str:
+    return os.path.join(str(d), "appendonlydir", "appendonly.aof.manifest")
+
+
+@pytest.mark.skipif(CHECK_AOF is None, reason="redis-check-aof is not installed")
+@pytest.mark.parametrize("preamble", ["yes", "no"])
+def test_redis_check_aof_accepts_our_appendonlydir(tmp_path, preamble):
+    with ours(tmp_path, "--appendonly", "yes", "--aof-use-rdb-preamble", preamble) as srv:
+        r = client(srv)
+        fill(r, large=False)
+        rewrite(r)
+        more_writes(r)
+        with r.pipeline(transaction=True) as p:
+            p.incr("counter").set("in-multi", "1").execute()
+    p = subprocess.run([CHECK_AOF, manifest(tmp_path)], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "All AOF files and manifest are valid" in p.stdout
+    base = "appendonly.aof.2.base.rdb" if preamble == "yes" else "appendonly.aof.2.base.aof"
+    with open(manifest(tmp_path)) as f:
+        assert f.read() == f"file {base} seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n"
+
+
+@needs_real
+def test_real_redis_loads_our_appendonlydir(tmp_path):
+    with ours(tmp_path, "--appendonly", "yes") as srv:
+        r = client(srv)
+        fill(r)
+        rewrite(r)
+        more_writes(r)
+        want = capture(r)
+    with real(tmp_path, "--appendonly", "yes") as ref:
+        rr = client(ref)
+        assert capture(rr) == want
+        assert rr.info("persistence")["aof_enabled"] == 1
+
+
+@needs_real
+def test_we_load_the_real_redis_appendonlydir(tmp_path):
+    with real(tmp_path, "--appendonly", "yes") as ref:
+        rr = client(ref)
+        fill(rr)
+        rewrite(rr)
+        more_writes(rr)
+        want = capture(rr)
+        try:
+            rr.execute_command("SHUTDOWN", "NOSAVE")
+        except redis.ConnectionError:
+            pass
+        ref.proc.wait(10)
+    with ours(tmp_path, "--appendonly", "yes") as srv:
+        r = client(srv)
+        assert capture(r) == want
+        i = r.info("persistence")
+        assert i["aof_enabled"] == 1 and i["aof_base_size"] > 0
+        r.set("ours", "1")  # appended to the real server's last incr file
+    with open(manifest(tmp_path)) as f:
+        lines = f.read().splitlines()
+    incr = lines[-1].split()[1]
+    with open(os.path.join(str(tmp_path), "appendonlydir", incr), "rb") as f:
+        assert f.read().endswith(b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$4\r\nours\r\n$1\r\n1\r\n")
+
+
+@pytest.mark.parametrize("mode", ["yes", "no"])
+def test_truncated_aof_at_startup(tmp_path, mode):
+    with ours(tmp_path, "--appendonly", "yes") as srv:
+        r = client(srv)
+        r.set("a", "1")
+        r.set("b", "2")
+    incr = os.path.join(str(tmp_path), "appendonlydir", "appendonly.aof.1.incr.aof")
+    with open(incr, "ab") as f:
+        f.write(b"*3\r\n$3\r\nSET\r\n$1\r\nc")
+    srv = ours(tmp_path, "--appendonly", "yes", "--aof-load-truncated", mode)
+    if mode == "yes":
+        with srv:
+            r = client(srv)
+            assert r.get("b") == b"2" and r.get("c") is None
+        assert "loaded anyway because aof-load-truncated is enabled" in srv.output()
+    else:
+        with pytest.raises(RuntimeError) as e:
+            srv.start()
+        assert "Unexpected end of file reading the append only file appendonly.aof.1.incr.aof" in str(e.value)
+        assert srv.proc.returncode not in (0, None)
+
+
+def test_corrupt_aof_refuses_to_start(tmp_path):
+    with ours(tmp_path, "--appendonly", "yes") as srv:
+        client(srv).set("a", "1")
+    incr = os.path.join(str(tmp_path), "appendonlydir", "appendonly.aof.1.incr.aof")
+    with open(incr, "rb") as f:
+        data = f.read()
+    with open(incr, "wb") as f:
+        f.write(data[:5] + b"X" + data[6:])
+    srv = ours(tmp_path, "--appendonly", "yes")
+    with pytest.raises(RuntimeError) as e:
+        srv.start()
+    assert "Bad file format reading the append only file appendonly.aof.1.incr.aof" in str(e.value)
+
+
+def _write_load(port: int, stop_at: float, acked: dict) -> None:
+    """INCR a counter and SET a fresh key per step; record what was acknowledged."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    r = redis.Redis(host="127.0.0.1", port=port, protocol=2, socket_timeout=5, retry=Retry(NoBackoff(), 0))
+    i = 0
+    try:
+        while time.monotonic() < stop_at:
+            acked["incr"] = r.incr("counter")
+            r.set(f"k{i}", i)
+            acked["set"] = i
+            i += 1
+    except (redis.ConnectionError, redis.TimeoutError, OSError):
+        pass
+
+
+@pytest.mark.parametrize("fsync", ["always", "everysec"])
+def test_kill_9_loses_no_acknowledged_write(tmp_path, fsync):
+    srv = ours(tmp_path, "--appendonly", "yes", "--appendfsync", fsync).start()
+    acked: dict = {}
+    t = threading.Thread(target=_write_load, args=(srv.port, time.monotonic() + 10, acked))
+    t.start()
+    try:
+        wait_for(lambda: acked.get("set", -1) >= 200, timeout=10)
+        srv.proc.kill()  # SIGKILL while the client writes
+        srv.proc.wait(10)
+    finally:
+        t.join(15)
+    assert srv.proc.returncode == -9
+    with ours(tmp_path, "--appendonly", "yes") as again:
+        r = client(again)
+        counter = int(r.get("counter"))
+        # every acknowledged INCR is there (one more may have been written but not acknowledged)
+        assert acked["incr"] <= counter <= acked["incr"] + 1
+        last = acked["set"]
+        assert r.get(f"k{last}") == str(last).encode()
+        values = r.mget([f"k{i}" for i in range(last + 1)])
+        assert [i for i, v in enumerate(values) if v != str(i).encode()] == []
