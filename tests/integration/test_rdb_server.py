@@ -159,8 +159,9 @@ def test_bad_dump_refuses_to_start(tmp_path, damage):
     path = tmp_path / "dump.rdb"
     path.write_bytes(bytes(data))
     port = free_port()
-    p = subprocess.run(twistd_argv(port, tmp_path), cwd=tmp_path, capture_output=True, timeout=60,
-                       stdin=subprocess.DEVNULL)
+    p = subprocess.run(
+        twistd_argv(port, tmp_path), cwd=tmp_path, capture_output=True, timeout=60, stdin=subprocess.DEVNULL
+    )
     out = (p.stdout + p.stderr).decode()
     assert p.returncode != 0, out
     assert str(path) in out, out

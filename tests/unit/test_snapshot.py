@@ -322,11 +322,11 @@ def _snapshot(c) -> dict:
         for k in sorted(c.call("KEYS", "*")):
             t = c.call("TYPE", k)
             v = {
-                b"string": lambda: c.call("GET", k),
-                b"list": lambda: c.call("LRANGE", k, 0, -1),
-                b"hash": lambda: sorted(c.call("HGETALL", k)),
-                b"set": lambda: sorted(c.call("SMEMBERS", k)),
-                b"zset": lambda: c.call("ZRANGE", k, 0, -1, "WITHSCORES"),
+                b"string": lambda k=k: c.call("GET", k),
+                b"list": lambda k=k: c.call("LRANGE", k, 0, -1),
+                b"hash": lambda k=k: sorted(c.call("HGETALL", k)),
+                b"set": lambda k=k: sorted(c.call("SMEMBERS", k)),
+                b"zset": lambda k=k: c.call("ZRANGE", k, 0, -1, "WITHSCORES"),
             }[t]()
             out[(db, k)] = (t, v, c.call("OBJECT", "ENCODING", k), c.call("PTTL", k) > 0)
     c.call("SELECT", 0)
@@ -361,7 +361,10 @@ def test_debug_reload_keeps_every_key(srv, c, opts):
 
 
 def test_debug_reload_errors(srv, c):
-    assert str(c.call("DEBUG", "RELOAD", "BOGUS")) == "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
+    assert (
+        str(c.call("DEBUG", "RELOAD", "BOGUS"))
+        == "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
+    )
     assert str(c.call("DEBUG", "RELOAD", "NOSAVE")) == "ERR Error trying to load the RDB dump"  # no file
 
 

@@ -19,7 +19,8 @@ import os
 import signal
 import sys
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 log = logging.getLogger("twistd_redis")
 
@@ -28,7 +29,7 @@ class ChildInfo:
     """The running (or last) child: its pid, what it does ("rdb" | "aof"), when it started
     (seconds on the state's clock) and, once reaped, how it ended."""
 
-    __slots__ = ("pid", "kind", "start_time", "done", "exitcode", "bysignal")
+    __slots__ = ("bysignal", "done", "exitcode", "kind", "pid", "start_time")
 
     def __init__(self, pid: int, kind: str, start_time: float, done: Callable[[bool], None]) -> None:
         self.pid = pid

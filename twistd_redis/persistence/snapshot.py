@@ -32,7 +32,6 @@ from ..errors import RedisError
 from . import child
 
 
-
 class _Log:
     """Redis-style log lines through Twisted's logging (what twistd and ``python -m
     twistd_redis`` print), printf-style like serverLog."""
