@@ -208,3 +208,59 @@ def test_kill_9_loses_no_acknowledged_write(tmp_path, fsync):
         assert r.get(f"k{last}") == str(last).encode()
         values = r.mget([f"k{i}" for i in range(last + 1)])
         assert [i for i, v in enumerate(values) if v != str(i).encode()] == []
+
+
+@needs_real
+def test_command_form_rewrite_matches_redis_byte_for_byte(tmp_path):
+    """aof-use-rdb-preamble no: the same keys (moved over with DUMP/RESTORE, streams with a
+    consumer group, pending entries and an idle consumer included) rewrite to the same bytes."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "ours").mkdir()
+    pre = ("--appendonly", "yes", "--aof-use-rdb-preamble", "no")
+    with real(tmp_path / "real", *pre) as ref, ours(tmp_path / "ours", *pre) as srv:
+        rr, r = client(ref), client(srv)
+        rr.xadd("s", {"f": "1", "g": "two"}, id="5-1")
+        rr.xadd("s", {"f": "2"}, id="6-0")
+        rr.xadd("s", {"f": "3"}, id="7-3")
+        rr.xdel("s", "6-0")
+        rr.xgroup_create("s", "grp", id="0")
+        rr.xreadgroup("grp", "alice", {"s": ">"}, count=1)
+        rr.xgroup_createconsumer("s", "grp", "bob")
+        rr.xadd("empty", {"a": "b"}, id="3-3")
+        rr.xdel("empty", "3-3")
+        rr.set("str", "v")
+        rr.rpush("list", "a", "b")
+        rr.hset("hash", mapping={"f": "v"})
+        rr.zadd("zset", {"m": 1.25})
+        rr.sadd("set", "only")
+        rr.pexpireat("str", 4102444800000)
+        for key in (b"s", b"empty", b"str", b"list", b"hash", b"zset", b"set"):
+            r.restore(key, 0, rr.dump(key), replace=True)
+        r.pexpireat("str", 4102444800000)
+        for c, d in ((rr, tmp_path / "real"), (r, tmp_path / "ours")):
+            rewrite(c)
+
+        def base(d) -> bytes:
+            with open(manifest(d)) as f:
+                name = f.read().split()[1]
+            with open(os.path.join(str(d), "appendonlydir", name), "rb") as f:
+                return f.read()
+
+        def commands(data: bytes) -> list[bytes]:
+            """The base split into its commands (key order is hash order: compare as a multiset
+            keyed by each key's group of commands)."""
+            out, pos = [], 0
+            while pos < len(data):
+                argc = int(data[pos + 1 : data.index(b"\r\n", pos)])
+                start = pos
+                pos = data.index(b"\r\n", pos) + 2
+                for _ in range(argc):
+                    n = int(data[pos + 1 : data.index(b"\r\n", pos)])
+                    pos = data.index(b"\r\n", pos) + 2 + n + 2
+                out.append(data[start:pos])
+            return out
+
+        want = sorted(commands(base(tmp_path / "real")))
+        assert any(b"XCLAIM" in c for c in want) and any(b"CREATECONSUMER" in c for c in want)
+        assert any(b"MAXLEN" in c for c in want) and any(b"PEXPIREAT" in c for c in want)
+        assert sorted(commands(base(tmp_path / "ours"))) == want

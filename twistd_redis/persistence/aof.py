@@ -336,12 +336,56 @@ def _variadic(w: Callable[[bytes], Any], name: bytes, kb: bytes, items: list[byt
 
 
 def _rewrite_other(w: Callable[[bytes], Any], kb: bytes, o: Any) -> None:
-    """Streams (rewriteStreamObject) when the stream type provides ``aof_rewrite``."""
-    fn = getattr(o, "aof_rewrite_commands", None)
-    if fn is None:
+    """rewriteStreamObject: XADD per entry (XADD MAXLEN 0 for an empty stream), XSETID with
+    ENTRIESADDED/MAXDELETEDID, XGROUP CREATE ... ENTRIESREAD per group, then per consumer an
+    XCLAIM ... JUSTID FORCE per pending entry, or XGROUP CREATECONSUMER when it has none."""
+    from ..datatypes.stream import RedisStream, format_id
+
+    if not isinstance(o, RedisStream):
         raise TypeError(f"can't rewrite a value of type {type(o).__name__} as commands")
-    for argv in fn(kb):
-        w(cat_command(argv))
+    if len(o.entries):
+        for sid, fields in o.entries.items():
+            w(b"*%d\r\n$4\r\nXADD\r\n" % (3 + len(fields)) + kb + _bulk(format_id(sid)))
+            w(b"".join(_bulk(bytes(f)) for f in fields))
+    else:
+        w(b"*7\r\n$4\r\nXADD\r\n" + kb + _bulk(b"MAXLEN") + _bulk(b"0") + _bulk(b"0-1") + _bulk(b"x") + _bulk(b"y"))
+    w(
+        b"*7\r\n$6\r\nXSETID\r\n"
+        + kb
+        + _bulk(format_id(o.last_id))
+        + _bulk(b"ENTRIESADDED")
+        + _bulk(b"%d" % o.entries_added)
+        + _bulk(b"MAXDELETEDID")
+        + _bulk(format_id(o.max_deleted_entry_id))
+    )
+    for gname, cg in o.groups.items():
+        w(
+            b"*7\r\n$6\r\nXGROUP\r\n$6\r\nCREATE\r\n"
+            + kb
+            + _bulk(gname)
+            + _bulk(format_id(cg.last_id))
+            + _bulk(b"ENTRIESREAD")
+            + _bulk(b"%d" % cg.entries_read)
+        )
+        for cname, consumer in cg.consumers.items():
+            if not consumer.pel:
+                w(b"*5\r\n$6\r\nXGROUP\r\n$14\r\nCREATECONSUMER\r\n" + kb + _bulk(gname) + _bulk(cname))
+                continue
+            for sid, nack in consumer.pel.items():
+                w(
+                    b"*12\r\n$6\r\nXCLAIM\r\n"
+                    + kb
+                    + _bulk(gname)
+                    + _bulk(cname)
+                    + _bulk(b"0")
+                    + _bulk(format_id(sid))
+                    + _bulk(b"TIME")
+                    + _bulk(b"%d" % nack.delivery_time)
+                    + _bulk(b"RETRYCOUNT")
+                    + _bulk(b"%d" % nack.delivery_count)
+                    + _bulk(b"JUSTID")
+                    + _bulk(b"FORCE")
+                )
 
 
 def write_base_rdb(state: Any, out: BinaryIO) -> None:
