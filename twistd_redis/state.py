@@ -163,6 +163,7 @@ class ServerState(Service):
         # stop-writes-on-bgsave-error, an AOF write error) to the -MISCONF error that write
         # commands and PING get until it clears; None on the fast path
         self.write_denied: RedisError | None = None
+        self.disk_errors: dict[str, RedisError] = {}  # "rdb" / "aof" -> its MISCONF error
         self.active_expire_enabled = True
         self.role = "master"
         self.slowlog: deque[SlowlogEntry] = deque()
@@ -442,6 +443,17 @@ class ServerState(Service):
             if spec.fullname not in _MULTI_IMMEDIATE:
                 return self.queue_multi(c, spec, argv)
         return None
+
+    def set_disk_error(self, source: str, error: RedisError | None) -> None:
+        """Persistence reports (or clears, with None) the disk error of ``source`` ("rdb" or
+        "aof"). The gate shows the RDB one first, as writeCommandsDeniedByDiskError checks the
+        last BGSAVE before the AOF's last write."""
+        if error is None:
+            self.disk_errors.pop(source, None)
+        else:
+            self.disk_errors[source] = error
+        errs = self.disk_errors
+        self.write_denied = errs.get("rdb") or errs.get("aof")
 
     def queue_multi(self, c: Client, spec: cmdtable.CommandSpec, argv: list[bytes]) -> Any:
         """queueMultiCommand: keep the command for EXEC and answer +QUEUED (a transaction

@@ -442,3 +442,22 @@ def test_missing_file_loads_nothing(tmp_path):
 
 def test_reply_error_type_is_harness(c):
     assert isinstance(c.call("BGSAVE", "x"), ReplyError)
+
+
+def test_rdb_and_aof_disk_errors_are_kept_apart(srv, c):
+    """Both sides may deny writes at once: the RDB error shows first (as
+    writeCommandsDeniedByDiskError checks it first) and clearing it leaves the AOF's in force."""
+    from twistd_redis.errors import RedisError
+
+    state = srv.state
+    aof_err = RedisError("MISCONF Errors writing to the AOF file: No space left on device")
+    state.set_disk_error("aof", aof_err)
+    os.makedirs(os.path.join(dump_path(srv), "sub"))
+    c.call("CONFIG", "SET", "save", "100 1")
+    assert c.call("BGSAVE") == b"Background saving started"
+    reap(srv)
+    assert str(c.call("SET", "b", "1")) == MISCONF_RDB
+    c.call("CONFIG", "SET", "stop-writes-on-bgsave-error", "no")  # the RDB side clears...
+    assert str(c.call("SET", "b", "1")) == str(aof_err)  # ...the AOF error is still there
+    state.set_disk_error("aof", None)
+    assert c.call("SET", "b", "1") == b"OK"

@@ -604,14 +604,10 @@ class AppendOnlyFile:
         """writeCommandsDeniedByDiskError for the AOF: -MISCONF while the last write failed."""
         state = self.state
         if not self.last_write_ok and self.status != AOF_OFF:
-            if state.write_denied is None or state.write_denied is self._denied:
-                self._denied = RedisError(
-                    "MISCONF Errors writing to the AOF file: %s" % os.strerror(self.last_write_errno)
-                )
-                state.write_denied = self._denied
+            self._denied = RedisError("MISCONF Errors writing to the AOF file: %s" % os.strerror(self.last_write_errno))
+            state.set_disk_error("aof", self._denied)
         elif self._denied is not None:
-            if state.write_denied is self._denied:
-                state.write_denied = None
+            state.set_disk_error("aof", None)
             self._denied = None
 
     # ------------------------------------------------------------ children

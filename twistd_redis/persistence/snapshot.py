@@ -355,10 +355,7 @@ class SnapshotManager:
         save points are set and stop-writes-on-bgsave-error is yes."""
         st = self.state
         deny = not self.lastbgsave_ok and bool(self.save_params) and bool(self.config["stop-writes-on-bgsave-error"])
-        if deny:
-            st.write_denied = self.misconf
-        elif st.write_denied is self.misconf:
-            st.write_denied = None
+        st.set_disk_error("rdb", self.misconf if deny else None)
 
     def _saved(self) -> None:
         st = self.state
