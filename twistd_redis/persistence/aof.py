@@ -36,6 +36,8 @@ from typing import Any, BinaryIO, Callable
 
 from ..client import CLIENT_DENY_BLOCKING, CLIENT_MULTI, Client
 from ..errors import RedisError
+from ..resp import format_double
+from .snapshot import _fsync_dir
 
 log = logging.getLogger("twistd_redis")
 
@@ -283,17 +285,6 @@ def _bulk(b: bytes) -> bytes:
     return b"$%d\r\n%s\r\n" % (len(b), b)
 
 
-def _fmt_double(d: float) -> bytes:
-    """rioWriteBulkDouble: %.17g."""
-    if d != d:
-        return b"nan"
-    if d == float("inf"):
-        return b"inf"
-    if d == float("-inf"):
-        return b"-inf"
-    return b"%.17g" % d
-
-
 def rewrite_commands(state: Any, out: BinaryIO) -> None:
     """rewriteAppendOnlyFileRio: commands that rebuild every db (variadic, at most 64 items per
     command), each key's TTL as PEXPIREAT."""
@@ -318,7 +309,7 @@ def rewrite_commands(state: Any, out: BinaryIO) -> None:
             elif isinstance(o, RedisSet):
                 _variadic(w, b"SADD", kb, [_bulk(bytes(e)) for e in o], 1)
             elif isinstance(o, RedisZSet):
-                _variadic(w, b"ZADD", kb, [_bulk(_fmt_double(s)) + _bulk(bytes(m)) for s, m in o], 2)
+                _variadic(w, b"ZADD", kb, [_bulk(format_double(s)) + _bulk(bytes(m)) for s, m in o], 2)
             elif isinstance(o, RedisHash):
                 _variadic(w, b"HMSET", kb, [_bulk(bytes(f)) + _bulk(bytes(v)) for f, v in o.items()], 2)
             else:
@@ -1424,19 +1415,6 @@ def _fsync(fd: int) -> None:
         os.fdatasync(fd)
     else:  # pragma: no cover
         os.fsync(fd)
-
-
-def _fsync_dir(path: str) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -105,6 +105,7 @@ def write_rdb(state: Any, out: Any, *, aof_base: bool = False) -> None:
 
 
 def _fsync_dir(path: str) -> None:
+    """fsync a directory so a rename in it is durable (best effort, as Redis's fsyncFileDir)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
