@@ -304,8 +304,17 @@ class RedisProtocol(Protocol):
         reply batch. When the transport holds nothing unsent, send right away instead (what
         Redis's writeToClient does before it installs a write handler) and give Twisted only
         the part the kernel did not take."""
-        if self.state.aof_buf:  # flushAppendOnlyFile before any reply goes out (persistence/aof.py)
-            self.state.aof.flush_before_reply()
+        if self.state.aof_buf:  # writes wait in the AOF buffer (persistence/aof.py)
+            aof = self.state.aof
+            if not self.closing and aof.last_write_ok:
+                # Redis's beforeSleep: the replies of this reactor turn go out at its end, after
+                # one write() (and under appendfsync always one fsync) of the AOF covering every
+                # client served in the turn - not one fsync per client
+                self._defer(out)
+                return
+            # closing (the reply cannot wait for the turn), or the file is failing: try it again
+            # and reply anyway, as Redis does under everysec/no (always exits on a write error)
+            aof.flush_before_reply()
         data = b"".join(out)
         if not data:
             return
@@ -325,6 +334,17 @@ class RedisProtocol(Protocol):
         t.write(data)
         if self.paused or self.obuf.low:  # the transport holds output: check the limits
             self.check_output_limits()
+
+    def _defer(self, out: list[bytes]) -> None:
+        """Queue output behind anything already pending, for the end of the reactor turn."""
+        pending = self.pending_out
+        if pending is None:
+            self.pending_out = list(out)
+            self.pending_len = sum(map(len, out))
+            self.state.want_flush(self)
+        else:
+            pending.extend(out)
+            self.pending_len += sum(map(len, out))
 
     def send_raw(self, data: bytes) -> None:
         """Out-of-band output (pushes, MONITOR): queued behind the current batch's replies."""

@@ -336,6 +336,8 @@ class ServerState(Service):
 
     def flush_pending_writes(self) -> None:
         """handleClientsWithPendingWrites: one write per connection with queued output."""
+        if self.aof_buf:  # flushAppendOnlyFile: the AOF first, then the replies it covers
+            self.aof.flush_before_reply()
         protos, self.pending_writes = self.pending_writes, []
         for p in protos:
             p.flush_pending()

@@ -159,6 +159,30 @@ def test_write_reaches_the_file_before_the_reply(tmp_path, aofdir):
     srv.stop()
 
 
+def test_one_fsync_covers_every_client_of_a_reactor_turn(tmp_path, aofdir):
+    """appendfsync always fsyncs once per reactor turn (Redis's beforeSleep), not once per
+    client: three clients' writes read in one turn share one write+fsync, and none of the three
+    replies leaves before it."""
+    srv = boot(tmp_path, appendfsync="always")
+    conns = [srv.connect() for _ in range(3)]
+    synced = []
+    orig = aofmod._fsync
+    aofmod._fsync = lambda fd: synced.append(os.fstat(fd).st_size)
+    try:
+        for i, c in enumerate(conns):
+            c.transport.clear()
+            c.proto.dataReceived(cmd("SET", f"k{i}", "v"))  # the reads of one turn
+        assert synced == [] and all(c.transport.value() == b"" for c in conns)
+        srv.end_turn()
+    finally:
+        aofmod._fsync = orig
+    body = select(0) + b"".join(cmd("SET", f"k{i}", "v") for i in range(3))
+    assert synced == [len(body)]
+    assert read(aofdir, "appendonly.aof.1.incr.aof") == body
+    assert [c.transport.value() for c in conns] == [b"+OK\r\n"] * 3
+    srv.stop()
+
+
 def test_everysec_fsyncs_from_the_cron_at_most_once_a_second(tmp_path):
     srv = boot(tmp_path, appendfsync="everysec")
     c = srv.connect()
