@@ -147,6 +147,26 @@ class ServerProcess:
 # ---------------------------------------------------------------------------------- raw RESP
 
 
+def wait_for(pred, timeout: float = 10.0) -> None:
+    """Poll ``pred`` every 50 ms until it is true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+def raw_reply(c, *args):
+    """A redis-py client's reply without its response callbacks (bytes, ints, lists, None)."""
+    conn = c.connection_pool.get_connection()
+    try:
+        conn.send_command(*args)
+        return conn.read_response()
+    finally:
+        c.connection_pool.release(conn)
+
+
 def encode_command(*args: bytes | str | int) -> bytes:
     """A RESP multibulk request."""
     out = [b"*%d\r\n" % len(args)]

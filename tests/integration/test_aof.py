@@ -16,7 +16,7 @@ import pytest
 import redis
 
 from tests.dataset import capture, fill
-from tests.helpers_proc import REDIS_SERVER, ServerProcess, free_port
+from tests.helpers_proc import REDIS_SERVER, ServerProcess, free_port, wait_for
 
 BIN = os.path.dirname(sys.executable)
 TWISTD = os.path.join(BIN, "twistd") if os.path.exists(os.path.join(BIN, "twistd")) else shutil.which("twistd")
@@ -39,15 +39,6 @@ def real(d, *extra: str) -> ServerProcess:
 
 def client(srv: ServerProcess) -> redis.Redis:
     return redis.Redis(host="127.0.0.1", port=srv.port, protocol=2, socket_timeout=30)
-
-
-def wait_for(pred, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def rewrite(r: redis.Redis) -> None:

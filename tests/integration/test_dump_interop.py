@@ -17,6 +17,7 @@ import redis
 
 from tests.dataset import DBS, capture, fill
 from tests.helpers_proc import ServerProcess
+from tests.helpers_proc import raw_reply as raw
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
 
@@ -46,16 +47,6 @@ def real(servers):
 def ours(servers):
     servers[1].flushall()
     return servers[1]
-
-
-def raw(c: redis.Redis, *args):
-    """A reply without redis-py's response callbacks."""
-    conn = c.connection_pool.get_connection()
-    try:
-        conn.send_command(*args)
-        return conn.read_response()
-    finally:
-        c.connection_pool.release(conn)
 
 
 def transfer(src: redis.Redis, dst: redis.Redis, dbs=DBS) -> dict[tuple[int, bytes], bytes]:

@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from tests.dataset import capture, fill
-from tests.helpers_proc import REDIS_SERVER, ServerProcess, free_port
+from tests.helpers_proc import REDIS_SERVER, ServerProcess, free_port, wait_for
 
 BIN = os.path.dirname(sys.executable)
 TWISTD = os.path.join(BIN, "twistd") if os.path.exists(os.path.join(BIN, "twistd")) else shutil.which("twistd")
@@ -43,15 +43,6 @@ def client(srv: ServerProcess) -> redis.Redis:
 
 def info(r: redis.Redis) -> dict:
     return r.info("persistence")
-
-
-def wait_for(pred, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def has_streams(r: redis.Redis) -> bool:

@@ -13,6 +13,7 @@ import pytest
 import redis
 
 from tests.helpers_proc import ServerProcess
+from tests.helpers_proc import raw_reply as raw
 from tests.unit.test_rdb_stream import _legacy_body, snapshot
 from twistd_redis.datatypes.stream import format_id
 from twistd_redis.persistence import rdb
@@ -30,16 +31,6 @@ def real(tmp_path_factory):
         c = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=30, protocol=2)
         yield c
         c.close()
-
-
-def raw(c: redis.Redis, *args):
-    """A reply without redis-py's response callbacks (bytes, ints, lists, None)."""
-    conn = c.connection_pool.get_connection()
-    try:
-        conn.send_command(*args)
-        return conn.read_response()
-    finally:
-        c.connection_pool.release(conn)
 
 
 def build(c: redis.Redis, key: str, n: int = 230, tail_delete: bool = True) -> None:
