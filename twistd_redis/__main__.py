@@ -22,8 +22,14 @@ def main(argv: list[str] | None = None) -> int:
     from twisted.internet import reactor
     from twisted.logger import globalLogBeginner, textFileLogObserver
 
+    from .persistence.snapshot import StartupError
+
     globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stdout)])
-    svc = make_service(opts)
+    try:
+        svc = make_service(opts)  # loads the RDB / AOF before anything listens
+    except StartupError as e:  # a corrupt or unreadable data file: refuse to serve
+        print(f"twistd-redis: {e}", file=sys.stderr)
+        return 1
     failed = []
 
     def start() -> None:

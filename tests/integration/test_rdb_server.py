@@ -158,6 +158,15 @@ def test_bad_dump_refuses_to_start(tmp_path, damage):
     assert str(path) in out, out
     assert "offset" in out, out
     assert "Traceback" not in out, out
+    # python -m twistd_redis refuses the same way: one line, exit 1, nothing listening
+    p = subprocess.run(
+        [sys.executable, "-m", "twistd_redis", "--port", str(port), "--dir", str(tmp_path)],
+        capture_output=True, timeout=60, stdin=subprocess.DEVNULL,
+    )
+    out = (p.stdout + p.stderr).decode()
+    assert p.returncode == 1, out
+    assert f"twistd-redis: Bad RDB file {path}" in out and "offset" in out, out
+    assert "Traceback" not in out, out
 
 
 def test_expired_keys_not_loaded(tmp_path):
