@@ -417,7 +417,6 @@ class AppendOnlyFile:
         self.last_write_errno = 0
         self.last_write_error_log = 0.0
         self.delayed_fsync = 0
-        self.flush_postponed_start = 0
         self.opened = False
         self._killing = False
         self._last_error_flush = 0.0

@@ -728,6 +728,13 @@ def write_value(w: RdbWriter, value: Any) -> None:
     write_object(w, value, None)
 
 
+def _head(w: RdbWriter, rdbtype: int, key: bytes | None) -> None:
+    """A value's type byte, then its key when it is a keyspace record (not a DUMP payload)."""
+    w.buf.append(rdbtype)
+    if key is not None:
+        w.write_string(key)
+
+
 def write_object(w: RdbWriter, value: Any, key: bytes | None) -> None:
     """The type byte, then ``key`` (when not None: a keyspace record), then the value's body."""
     t = type(value)
@@ -741,9 +748,7 @@ def write_object(w: RdbWriter, value: Any, key: bytes | None) -> None:
     from .listpack import encode_entry
 
     if isinstance(value, RedisList):
-        w.buf.append(RDB_TYPE_LIST_QUICKLIST_2)
-        if key is not None:
-            w.write_string(key)
+        _head(w, RDB_TYPE_LIST_QUICKLIST_2, key)
         nodes = _quicklist_nodes(value)
         w.write_len(len(nodes))
         for node in nodes:
@@ -752,18 +757,14 @@ def write_object(w: RdbWriter, value: Any, key: bytes | None) -> None:
         return
     if isinstance(value, RedisHash):
         if value.ht:
-            w.buf.append(RDB_TYPE_HASH)
-            if key is not None:
-                w.write_string(key)
+            _head(w, RDB_TYPE_HASH, key)
             w.write_len(len(value))
             ws = w.write_string
             for f, v in value.items():
                 ws(f)
                 ws(v)
         else:
-            w.buf.append(RDB_TYPE_HASH_LISTPACK)
-            if key is not None:
-                w.write_string(key)
+            _head(w, RDB_TYPE_HASH_LISTPACK, key)
             entries = []
             for f, v in value.items():
                 entries.append(encode_entry(f))
@@ -772,9 +773,7 @@ def write_object(w: RdbWriter, value: Any, key: bytes | None) -> None:
         return
     if isinstance(value, RedisZSet):
         if value.ht:
-            w.buf.append(RDB_TYPE_ZSET_2)
-            if key is not None:
-                w.write_string(key)
+            _head(w, RDB_TYPE_ZSET_2, key)
             w.write_len(len(value))
             ws = w.write_string
             wd = w.write_double_binary
@@ -782,9 +781,7 @@ def write_object(w: RdbWriter, value: Any, key: bytes | None) -> None:
                 ws(m)
                 wd(sc)
         else:
-            w.buf.append(RDB_TYPE_ZSET_LISTPACK)
-            if key is not None:
-                w.write_string(key)
+            _head(w, RDB_TYPE_ZSET_LISTPACK, key)
             entries = []
             for sc, m in value.sl:
                 entries.append(encode_entry(m))
@@ -793,27 +790,19 @@ def write_object(w: RdbWriter, value: Any, key: bytes | None) -> None:
         return
     if isinstance(value, RedisSet):
         if value.ht or not value:
-            w.buf.append(RDB_TYPE_SET)
-            if key is not None:
-                w.write_string(key)
+            _head(w, RDB_TYPE_SET, key)
             w.write_len(len(value))
             ws = w.write_string
             for m in value:
                 ws(m)
         else:
-            w.buf.append(RDB_TYPE_SET_INTSET)
-            if key is not None:
-                w.write_string(key)
+            _head(w, RDB_TYPE_SET_INTSET, key)
             w.write_string(_intset_blob(value))
         return
     if type_name(value) == b"stream":
         from .rdb_stream import write_stream
 
-        w.buf.append(RDB_TYPE_STREAM_LISTPACKS_2)
-
-        if key is not None:
-
-            w.write_string(key)
+        _head(w, RDB_TYPE_STREAM_LISTPACKS_2, key)
         write_stream(w, value)
         return
     raise TypeError("cannot save a value of type %r" % t.__name__)

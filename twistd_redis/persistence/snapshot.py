@@ -509,8 +509,7 @@ class SnapshotManager:
         """DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty, load the file back."""
         from . import rdb
 
-        merge = flush = save = True
-        merge = False
+        merge, flush, save = False, True, True
         for o in opts:
             lo = o.lower()
             if lo == b"merge":
