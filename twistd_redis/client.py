@@ -76,6 +76,8 @@ class Client:
         "pubsub_shard_channels",
         "waiting",
         "argv_len_sum",
+        "woff",
+        "repl",
         "__weakref__",
     )
 
@@ -104,6 +106,8 @@ class Client:
         self.pubsub_shard_channels: set[bytes] = set()
         self.waiting: Any = None  # the Deferred this client is blocked on
         self.argv_len_sum = 0
+        self.woff = 0  # replication offset after this client's last write (WAIT)
+        self.repl: Any = None  # ReplicaLink of a replica connection (replication/master.py)
 
     # ------------------------------------------------------------ flag-backed state
 

@@ -149,7 +149,6 @@ class ServerState(Service):
         self.config = config or Config()
         self.random = random.Random()
         self.run_id = "%040x" % random.getrandbits(160)
-        self.replid = "%040x" % random.getrandbits(160)  # master_replid (INFO replication)
         self.start_time = clock.seconds()
         self.mstime = int(self.start_time * 1000)
         self.lruclock = int(self.start_time) & LRU_CLOCK_MAX
@@ -163,9 +162,11 @@ class ServerState(Service):
         # stop-writes-on-bgsave-error, an AOF write error) to the -MISCONF error that write
         # commands and PING get until it clears; None on the fast path
         self.write_denied: RedisError | None = None
+        # every client passes _slow_gates while this is set (update_gates): a disk error, a
+        # replica's read-only / stale-data rules, min-replicas-to-write
+        self.gate_all = False
         self.disk_errors: dict[str, RedisError] = {}  # "rdb" / "aof" -> its MISCONF error
         self.active_expire_enabled = True
-        self.role = "master"
         self.slowlog: deque[SlowlogEntry] = deque()
         self.slowlog_next_id = 0
         self.monitors: list[Client] = []
@@ -199,6 +200,12 @@ class ServerState(Service):
         from .persistence.aof import AppendOnlyFile
 
         self.aof = AppendOnlyFile(self)  # the append-only file; sets self.aof_buf (aof.py)
+        from .replication.backlog import Replication
+
+        self.repl = Replication(self)  # ids, offsets, backlog, replicas, master link (replication/)
+        for name in ("min-replicas-to-write", "min-replicas-max-lag"):
+            self.config.on_change(name, lambda v: self.update_gates())
+        self.update_gates()
 
     # ------------------------------------------------------------ setup
 
@@ -273,6 +280,9 @@ class ServerState(Service):
         Service.startService(self)
         self.aof.open_on_server_start()  # no-op when the startup load opened it (aof.py)
         self._start_cron()
+        from .replication.replica import replication_start
+
+        replication_start(self)  # connect to the configured replicaof master, if any
 
     def stopService(self) -> Any:
         Service.stopService(self)
@@ -303,7 +313,8 @@ class ServerState(Service):
         return int(self.clock.seconds() * 1000)
 
     def is_replica(self) -> bool:
-        return self.role != "master"
+        """server.masterhost != NULL: this server replicates another (replication/replica.py)."""
+        return self.repl.masterhost is not None
 
     # ------------------------------------------------------------ clients
 
@@ -384,7 +395,7 @@ class ServerState(Service):
             arity = spec.arity
             if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
                 return self.reject(c, spec, wrong_arity(spec.fullname))
-        if (c.flags or self.write_denied is not None) and gates:
+        if (c.flags or self.gate_all) and gates:
             r = self._slow_gates(c, spec, argv)
             if r is not None:
                 return r
@@ -409,6 +420,7 @@ class ServerState(Service):
             self.slowlog_push(c, argv, duration // 1000)
         if self.dirty != dirty or self.propagate_override is not None:
             self._propagate_call(c, spec, argv)
+            c.woff = self.repl.master_repl_offset  # the offset WAIT waits for
         if self.monitors and not spec.flags & (cmdtable.SKIP_MONITOR | cmdtable.ADMIN):
             self.feed_monitors(c, argv)
         if self.ready_keys:
@@ -421,8 +433,30 @@ class ServerState(Service):
         self.mstime = int(self.clock.seconds() * 1000)
 
     def _slow_gates(self, c: Client, spec: cmdtable.CommandSpec, argv: list[bytes]) -> Any:
+        """processCommand's gates after arity, in Redis 7.0's order: auth, disk error (MISCONF),
+        min-replicas-to-write (NOREPLICAS), read-only replica (READONLY), RESP2 pubsub context,
+        stale replica (MASTERDOWN), MULTI queueing. EXEC counts as a write when it holds one,
+        as Redis's ``c->mstate.cmd_flags``."""
         if c.flags & CLIENT_NEEDS_AUTH and not spec.flags & cmdtable.NO_AUTH:
             return self.reject(c, spec, NoAuthError())
+        if self.gate_all and not c.flags & CLIENT_MASTER:
+            flags = spec.flags
+            if spec.fullname == "exec" and c.multi_queue:
+                flags = self._queued_flags(c)
+            is_write = flags & cmdtable.WRITE
+            repl = self.repl
+            if (
+                self.write_denied is not None
+                and (is_write or spec.fullname == "ping")
+                and repl.masterhost is None
+            ):
+                return self.reject(c, spec, self.write_denied)
+            if is_write and repl.masterhost is None:
+                need = self.config["min-replicas-to-write"]
+                if need and self.config["min-replicas-max-lag"] and repl.good_replicas < need:
+                    return self.reject(c, spec, RedisError("NOREPLICAS Not enough good replicas to write."))
+            if is_write and repl.masterhost is not None and self.config["replica-read-only"]:
+                return self.reject(c, spec, RedisError("READONLY You can't write against a read only replica."))
         if c.flags & CLIENT_PUBSUB and c.resp == 2 and spec.fullname not in _PUBSUB_ALLOWED:
             return self.reject(
                 c,
@@ -432,19 +466,50 @@ class ServerState(Service):
                     "are allowed in this context" % spec.fullname
                 ),
             )
-        if (
-            self.write_denied is not None
-            and (spec.flags & cmdtable.WRITE or spec.fullname == "ping")
-            and self.role == "master"
-            and not c.flags & CLIENT_MASTER
-        ):
-            return self.reject(c, spec, self.write_denied)
+        if self.gate_all and self.repl.masterhost is not None and not self.config["replica-serve-stale-data"]:
+            link = self.repl.link
+            if (link is None or not link.connected()) and not c.flags & CLIENT_MASTER:
+                stale_ok = spec.flags & cmdtable.STALE
+                if spec.fullname == "exec" and c.multi_queue:
+                    stale_ok = all(s.flags & cmdtable.STALE for s in self._queued_specs(c))
+                if not stale_ok:
+                    return self.reject(
+                        c,
+                        spec,
+                        RedisError("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."),
+                    )
         if c.flags & CLIENT_MULTI:
             if spec.flags & cmdtable.NO_MULTI:
                 return self.reject(c, spec, RedisError("ERR Command not allowed inside a transaction"))
             if spec.fullname not in _MULTI_IMMEDIATE:
                 return self.queue_multi(c, spec, argv)
         return None
+
+    def _queued_specs(self, c: Client) -> list[cmdtable.CommandSpec]:
+        specs = []
+        for argv in c.multi_queue or ():
+            spec = self.lookup_command(argv)
+            if type(spec) is cmdtable.CommandSpec:
+                specs.append(spec)
+        return specs
+
+    def _queued_flags(self, c: Client) -> int:
+        """c->mstate.cmd_flags: the union of the queued commands' flags."""
+        flags = 0
+        for spec in self._queued_specs(c):
+            flags |= spec.flags
+        return flags
+
+    def update_gates(self) -> None:
+        """Decide whether every client must pass _slow_gates (Redis checks these per command;
+        we skip them on the fast path while none can apply)."""
+        cfg = self.config
+        repl = getattr(self, "repl", None)
+        self.gate_all = (
+            self.write_denied is not None
+            or (repl is not None and repl.masterhost is not None)
+            or bool(cfg["min-replicas-to-write"] and cfg["min-replicas-max-lag"])
+        )
 
     def set_disk_error(self, source: str, error: RedisError | None) -> None:
         """Persistence reports (or clears, with None) the disk error of ``source`` ("rdb" or
@@ -456,6 +521,7 @@ class ServerState(Service):
             self.disk_errors[source] = error
         errs = self.disk_errors
         self.write_denied = errs.get("rdb") or errs.get("aof")
+        self.update_gates()
 
     def queue_multi(self, c: Client, spec: cmdtable.CommandSpec, argv: list[bytes]) -> Any:
         """queueMultiCommand: keep the command for EXEC and answer +QUEUED (a transaction
@@ -697,6 +763,7 @@ class ServerState(Service):
         self._sample_metrics(now)
         persistence_cron(self)  # reap a finished child, save points, scheduled BGSAVE
         self.aof.cron()  # AOF: reap/schedule/auto rewrite, flush, everysec fsync (aof.py)
+        self.repl.cron()  # replicationCron, once a second (replication/backlog.py)
         timeout = self.config["timeout"]
         if timeout:
             for c in list(self.clients.values()):

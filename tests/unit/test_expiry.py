@@ -171,13 +171,17 @@ def test_time_in_the_past_with_lazyfree_propagates_unlink(server, conn, props):
 
 def test_replica_keeps_key_with_past_expiry(server, conn):
     conn.call("SET", "k", "v")
-    server.state.role = "slave"
+    st = server.state
+    st.config.set("replica-read-only", "no")  # a writable replica: the write itself is local
+    st.repl.masterhost = "127.0.0.1"  # replicating someone (no link needed for this rule)
+    st.update_gates()
     try:
         assert conn.call("PEXPIREAT", "k", "1") == 1
         assert conn.call("DBSIZE") == 1  # not deleted: the master's DEL will come
         assert conn.call("PEXPIRETIME", "k") == -2  # logically expired for readers
     finally:
-        server.state.role = "master"
+        st.repl.masterhost = None
+        st.update_gates()
 
 
 # ------------------------------------------------------------------ lazy and active expiry

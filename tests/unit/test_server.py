@@ -147,7 +147,7 @@ def test_info_values(server, conn):
     assert f["keyspace_hits"] == "1" and f["keyspace_misses"] == "1"
     assert f["role"] == "master"
     assert re.fullmatch("[0-9a-f]{40}", f["master_replid"])
-    assert f["master_replid"] == server.state.replid
+    assert f["master_replid"] == server.state.repl.replid
     assert f["master_repl_offset"] == "0"
     assert f["rdb_changes_since_last_save"] == str(server.state.dirty)
     assert f["aof_enabled"] == "0" and f["rdb_bgsave_in_progress"] == "0"

@@ -272,9 +272,9 @@ def _info_stats(state: Any) -> list[str]:
         "instantaneous_input_repl_kbps:0.00",
         "instantaneous_output_repl_kbps:0.00",
         f"rejected_connections:{st.rejected_connections}",
-        f"sync_full:{getattr(st, 'sync_full', 0)}",
-        f"sync_partial_ok:{getattr(st, 'sync_partial_ok', 0)}",
-        f"sync_partial_err:{getattr(st, 'sync_partial_err', 0)}",
+        f"sync_full:{state.repl.stat_sync_full}",
+        f"sync_partial_ok:{state.repl.stat_sync_partial_ok}",
+        f"sync_partial_err:{state.repl.stat_sync_partial_err}",
         f"expired_keys:{st.expired_keys}",
         "expired_stale_perc:%.2f" % st.expired_stale_perc,
         f"expired_time_cap_reached_count:{st.expired_time_cap_reached_count}",
@@ -314,24 +314,9 @@ def _info_stats(state: Any) -> list[str]:
 
 
 def _info_replication(state: Any) -> list[str]:
-    extra = getattr(state, "info_replication", None)
-    if callable(extra):  # the replication module supplies the whole section once it exists
-        return list(extra())
-    replid = getattr(state, "replid", None) or state.run_id
-    offset = getattr(state, "master_repl_offset", 0)
-    return [
-        "role:master",
-        "connected_slaves:0",
-        "master_failover_state:no-failover",
-        f"master_replid:{replid}",
-        "master_replid2:" + getattr(state, "replid2", "0" * 40),
-        f"master_repl_offset:{offset}",
-        "second_repl_offset:-1",
-        "repl_backlog_active:0",
-        f"repl_backlog_size:{state.config['repl-backlog-size']}",
-        "repl_backlog_first_byte_offset:0",
-        "repl_backlog_histlen:0",
-    ]
+    from ..replication.info import info_replication
+
+    return info_replication(state)
 
 
 def _tv(t: float) -> str:
