@@ -426,3 +426,31 @@ def test_command_rows_match_redis():
     assert row("slowlog|get") == (-2, ["admin", "loading", "stale"])
     assert row("shutdown") == (-1, ["admin", "noscript", "loading", "stale", "no_multi", "allow_busy"])
     assert row("latency|reset") == (-2, ["admin", "noscript", "loading", "stale"])
+
+
+def test_debug_populate_and_change_repl_id():
+    """DEBUG POPULATE as redis-server 7.0.15: prefix:N -> value:N (zero-padded / cut to size),
+    existing keys kept, counts checked; nothing propagated. DEBUG CHANGE-REPL-ID: new ids."""
+    srv = FakeServer({"enable-debug-command": "yes"})
+    c = srv.connect()
+    props: list = []
+    srv.state.propagation_targets.append(lambda db, argv: props.append(argv))
+    c.call("SET", "key:1", "keep")
+    props.clear()
+    assert c.raw(b"DEBUG POPULATE 3\r\n") == b"+OK\r\n"
+    assert c.call("GET", "key:0") == b"value:0" and c.call("GET", "key:1") == b"keep"
+    assert c.raw(b"DEBUG POPULATE 2 p 10\r\n") == b"+OK\r\n"
+    assert c.call("GET", "p:1") == b"value:1\0\0\0"
+    assert c.raw(b"DEBUG POPULATE 2 q 3\r\n") == b"+OK\r\n"
+    assert c.call("GET", "q:1") == b"val"
+    assert c.call("DBSIZE") == 7 and props == []
+    for bad in (b"-1", b"abc", b"2 p -1"):
+        assert c.raw(b"DEBUG POPULATE " + bad + b"\r\n") == b"-ERR value is out of range, must be positive\r\n"
+    assert c.raw(b"DEBUG POPULATE 1 2 3 4\r\n") == (
+        b"-ERR unknown subcommand or wrong number of arguments for 'POPULATE'. Try DEBUG HELP.\r\n"
+    )
+    repl = srv.state.repl
+    repl.replid2, repl.second_repl_offset = "a" * 40, 10
+    old = repl.replid
+    assert c.raw(b"DEBUG CHANGE-REPL-ID\r\n") == b"+OK\r\n"
+    assert repl.replid != old and repl.replid2 == "0" * 40 and repl.second_repl_offset == -1

@@ -20,9 +20,9 @@ from .. import REDIS_VERSION
 from ..client import CLIENT_BLOCKED, CLIENT_MONITOR, CLIENT_SLAVE, Client
 from ..config import Config, ConfigError, ConfigSetError, Param
 from ..errors import RedisError, err, syntax_error
-from ..resp import OK, Raw, SimpleString, Verbatim
+from ..resp import LLONG_MAX, OK, Raw, SimpleString, Verbatim
 from . import table as cmdtable
-from .args import parse_int
+from .args import parse_int, to_int_range
 from ..glob import stringmatchlen
 from .table import help_reply
 from .table import ADMIN, ALLOW_BUSY, FAST, LOADING, NO_MULTI, NOSCRIPT, STALE, command, container
@@ -614,6 +614,26 @@ def _object_encoding(value: Any) -> str:
     return type(value).__name__.lower()
 
 
+def _debug_populate(c: Client, argv: list[bytes]) -> Any:
+    """DEBUG POPULATE count [prefix] [size]: keys prefix:N holding "value:N" (zero-padded or
+    cut to ``size``); existing keys are skipped. Not a write: nothing is propagated and dirty
+    does not move, as in Redis (its keys reach replicas only through a full sync)."""
+    positive = "ERR value is out of range, must be positive"
+    count = to_int_range(argv[2], 0, LLONG_MAX, positive)
+    size = to_int_range(argv[4], 0, LLONG_MAX, positive) if len(argv) == 5 else 0
+    prefix = argv[3] if len(argv) >= 4 else b"key"
+    db = c.db
+    for j in range(count):
+        key = (b"%s:%d" % (prefix, j))[:127]  # Redis formats into a 128-byte buffer
+        if db.lookup_write(key) is not None:
+            continue
+        val = b"value:%d" % j
+        if size:
+            val = val[:size].ljust(size, b"\0")
+        db.add(key, val)
+    return OK
+
+
 @command("debug", arity=-2, flags=ADMIN | NOSCRIPT | LOADING | STALE, group="server")
 def debug_command(c: Client, argv: list[bytes]):
     """DEBUG SLEEP|SET-ACTIVE-EXPIRE|OBJECT|HELP ... (protected by enable-debug-command)"""
@@ -626,8 +646,16 @@ def debug_command(c: Client, argv: list[bytes]):
         return help_reply(
             "DEBUG",
             [
+                "CHANGE-REPL-ID",
+                "    Change the replication IDs of the instance.",
+                "    Dangerous: should be used only for testing the replication subsystem.",
                 "OBJECT <key>",
                 "    Show low level info about `key` and associated value.",
+                "POPULATE <count> [<prefix>] [<size>]",
+                "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+                "    it is used instead of the 'key' prefix. These are not propagated to",
+                "    replicas. Cluster slots are not respected so keys not belonging to the",
+                "    current node can be created in cluster mode.",
                 "SET-ACTIVE-EXPIRE <0|1>",
                 "    Setting it to 0 disables expiring keys in background when they are not",
                 "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -644,6 +672,12 @@ def debug_command(c: Client, argv: list[bytes]):
         return OK
     if sub == b"reload":  # DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE] (persistence/snapshot.py)
         state.persistence.debug_reload(argv[2:])
+        return OK
+    if sub == b"populate" and 3 <= n <= 5:
+        return _debug_populate(c, argv)
+    if sub == b"change-repl-id" and n == 2:
+        state.repl.change_replication_id()
+        state.repl.clear_replication_id2()
         return OK
     if sub == b"set-active-expire" and n == 3:
         state.active_expire_enabled = bool(_atoi(argv[2]))
