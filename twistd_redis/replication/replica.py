@@ -149,6 +149,8 @@ class MasterLinkProtocol(Protocol):
 
 
 class _LinkFactory(Factory):
+    noisy = False
+
     def __init__(self, link: "MasterLink") -> None:
         self.link = link
 
@@ -882,7 +884,7 @@ def set_master(state: Any, host: str, port: int, from_config: bool = False) -> N
     if link is not None:
         new.cached = link.cached
         new.down_since = link.down_since
-    if was_master:
+    if was_master and not from_config:
         # replicationCacheMasterUsingMyself: our own history, so a former master can PSYNC
         # into the new master's history
         new.cached = CachedMaster(repl.replid, repl.master_repl_offset, 0)
