@@ -211,7 +211,8 @@ class Database:
         if when >= state.mstime:  # keyIsExpired: expired once now > when
             return False
         if state.is_replica() and not state.loading:
-            return True
+            # the master's own commands see the key as it is: its DEL comes in the stream
+            return not state.applying_master
         self._expire_key(key)
         return True
 

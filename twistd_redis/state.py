@@ -158,6 +158,7 @@ class ServerState(Service):
         self.stats = Stats(self)
         self.dirty = 0
         self.loading = False
+        self.applying_master = False  # running our master's stream (replication/replica.py)
         # writeCommandsDeniedByDiskError: set by persistence (a failed BGSAVE with
         # stop-writes-on-bgsave-error, an AOF write error) to the -MISCONF error that write
         # commands and PING get until it clears; None on the fast path

@@ -756,7 +756,11 @@ class MasterLink:
                 break
             if argv:
                 c.last_interaction = self.last_io
-                reply = execute(c, argv)
+                state.applying_master = True
+                try:
+                    reply = execute(c, argv)
+                finally:
+                    state.applying_master = False
                 if isinstance(reply, RedisError) and reply.message.split(" ", 1)[0] not in ("NOSCRIPT",):
                     log.warning(
                         "== CRITICAL == This replica is sending an error to its master: '%s' after processing "
