@@ -897,8 +897,17 @@ def set_master(state: Any, host: str, port: int, from_config: bool = False) -> N
             "I may be able to synchronize with the new master with just a partial transfer."
         )
     repl.link = new
+    _config_replicaof(state, "%s %d" % (host, port))
     state.update_gates()
     new.start()
+
+
+def _config_replicaof(state: Any, value: str) -> None:
+    """CONFIG GET replicaof shows the current master (Redis reads server.masterhost)."""
+    try:
+        state.config.values["replicaof"] = value
+    except Exception:
+        pass
 
 
 def unset_master(state: Any) -> None:
@@ -920,6 +929,7 @@ def unset_master(state: Any) -> None:
     repl.slaveseldb = -1
     repl.no_replicas_since = state.clock.seconds()
     repl.link = None
+    _config_replicaof(state, "")
     state.update_gates()
     aof = getattr(state, "aof", None)
     if aof is not None and state.config["appendonly"] and aof.status == AOF_OFF:
