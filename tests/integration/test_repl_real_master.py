@@ -41,7 +41,9 @@ def ours(tmp_path, *extra: str) -> ServerProcess:
     port = free_port()
     d = tmp_path / ("ours-%d" % port)
     d.mkdir()
-    return ServerProcess([sys.executable, "-c", BOOT, "--port", str(port), "--dir", str(d), *extra], port=port, cwd=str(d))
+    return ServerProcess(
+        [sys.executable, "-c", BOOT, "--port", str(port), "--dir", str(d), *extra], port=port, cwd=str(d)
+    )
 
 
 def real(tmp_path, *extra: str) -> ServerProcess:

@@ -50,7 +50,7 @@ class LinkTransport(StringTransport):
 class FakeEndpoint:
     """Each connect() succeeds at once (or fails when ``refuse``) and records the link."""
 
-    def __init__(self, net: "Net", host: str, port: int) -> None:
+    def __init__(self, net: Net, host: str, port: int) -> None:
         self.net = net
         self.port = port
 
@@ -195,7 +195,12 @@ def test_handshake_order_and_psync_with_own_history(rig):
 def test_handshake_auth_announce_ip_port(rig):
     srv, net = rig
     st = srv.state
-    for k, v in (("masterauth", "pw"), ("masteruser", "repl"), ("replica-announce-ip", "10.0.0.9"), ("replica-announce-port", "7777")):
+    for k, v in (
+        ("masterauth", "pw"),
+        ("masteruser", "repl"),
+        ("replica-announce-ip", "10.0.0.9"),
+        ("replica-announce-port", "7777"),
+    ):
         st.config.set(k, v)
     c = srv.connect()
     c.call("REPLICAOF", "localhost", "6390")
@@ -254,7 +259,14 @@ def test_full_sync_bulk_framing_then_stream(rig):
     c.call("SET", "old", "gone")
     assert c.call("REPLICAOF", "127.0.0.1", "6390") == b"OK"
     handshake(srv, net)
-    payload = rdb_bytes(lambda m: (m.call("SET", "k", "v"), m.call("RPUSH", "l", "a", "b"), m.call("SELECT", "3"), m.call("SET", "x", "y")))
+    payload = rdb_bytes(
+        lambda m: (
+            m.call("SET", "k", "v"),
+            m.call("RPUSH", "l", "a", "b"),
+            m.call("SELECT", "3"),
+            m.call("SET", "x", "y"),
+        )
+    )
     stream = encode_request("SELECT", "0") + encode_request("SET", "k2", "v2")
     link = st.repl.link
     # split the reply, the keepalives, the bulk header and the payload at awkward places
@@ -308,7 +320,6 @@ def test_full_sync_eof_framing_acks_at_once(rig):
 
 def test_corrupt_payload_reconnects(rig):
     srv, net = rig
-    st = srv.state
     srv.connect().call("REPLICAOF", "127.0.0.1", "6390")
     handshake(srv, net)
     net.feed(b"+FULLRESYNC %s 1\r\n$5\r\nREDIS" % MASTER_ID.encode())
@@ -421,7 +432,12 @@ def test_link_loss_caches_master_and_continues(rig):
     srv, net = rig
     st = srv.state
     c = become_replica(srv, net)
-    net.feed(encode_request("SELECT", "5") + encode_request("SET", "k", "v") + encode_request("MULTI") + encode_request("SET", "lost", "1"))
+    net.feed(
+        encode_request("SELECT", "5")
+        + encode_request("SET", "k", "v")
+        + encode_request("MULTI")
+        + encode_request("SET", "lost", "1")
+    )
     link = st.repl.link
     off = link.reploff
     assert link.read_reploff > off
@@ -486,7 +502,7 @@ def test_psync_err_falls_back_to_sync(rig):
 
 
 def test_replicaof_replies_and_errors(rig):
-    srv, net = rig
+    srv, _net = rig
     c = srv.connect()
     for args, err in [
         (("REPLICAOF",), "ERR wrong number of arguments for 'replicaof' command"),
@@ -531,7 +547,7 @@ def test_promotion_keeps_data_backlog_and_history(rig):
 
 
 def test_becoming_replica_unblocks_blocked_clients(rig):
-    srv, net = rig
+    srv, _net = rig
     c = srv.connect()
     b = srv.connect()
     b.send("BLPOP", "q", "0")

@@ -87,7 +87,7 @@ class CachedMaster:
     """server.cached_master: what a PSYNC needs to continue (the master client's replid,
     applied offset and selected db; Redis keeps the whole client)."""
 
-    __slots__ = ("replid", "reploff", "dbid", "pre_psync")
+    __slots__ = ("dbid", "pre_psync", "replid", "reploff")
 
     def __init__(self, replid: str, reploff: int, dbid: int = 0, pre_psync: bool = False) -> None:
         self.replid = replid
@@ -103,7 +103,7 @@ class MasterLinkProtocol(Protocol):
     """One TCP connection to the master. It is also the master client's ``conn`` (CLIENT
     LIST, CLIENT KILL): the master gets no replies, so ``send_raw`` drops them."""
 
-    link: "MasterLink"
+    link: MasterLink
 
     def __init__(self) -> None:
         self.parser: RequestParser | None = None  # the stream parser, once CONNECTED
@@ -151,7 +151,7 @@ class MasterLinkProtocol(Protocol):
 class _LinkFactory(Factory):
     noisy = False
 
-    def __init__(self, link: "MasterLink") -> None:
+    def __init__(self, link: MasterLink) -> None:
         self.link = link
 
     def buildProtocol(self, addr: Any) -> MasterLinkProtocol:
@@ -165,7 +165,7 @@ class _TrackingEndpoint:
     """Wraps the real endpoint: each attempt puts the link in CONNECTING (connectWithMaster)
     and a failed one back in CONNECT."""
 
-    def __init__(self, link: "MasterLink", endpoint: Any) -> None:
+    def __init__(self, link: MasterLink, endpoint: Any) -> None:
         self.link = link
         self.endpoint = endpoint
 
@@ -287,7 +287,9 @@ class MasterLink:
         endpoint = _TrackingEndpoint(self, ENDPOINT_FACTORY(self.state, self.host, self.port))
         self.repl_state = ReplState.CONNECT
         log.info("Connecting to MASTER %s:%d", self.host, self.port)
-        self.service = ClientService(endpoint, _LinkFactory(self), retryPolicy=self._retry_policy, clock=self.state.clock)
+        self.service = ClientService(
+            endpoint, _LinkFactory(self), retryPolicy=self._retry_policy, clock=self.state.clock
+        )
         self.service.startService()
 
     def stop(self) -> None:
@@ -548,7 +550,9 @@ class MasterLink:
                 if line is None:
                     return
                 if line[:1] == b"-":
-                    raise _LinkError("MASTER aborted replication with an error: %s" % line[1:].decode("utf-8", "replace"))
+                    raise _LinkError(
+                        "MASTER aborted replication with an error: %s" % line[1:].decode("utf-8", "replace")
+                    )
                 if not line:
                     continue  # a newline keepalive before the payload
                 if line[:1] != b"$":
