@@ -2,7 +2,8 @@
 
 ``LinkProxy`` is a loopback TCP proxy put between a replica and its master (the replica is told
 ``REPLICAOF 127.0.0.1 <proxy.port>``): ``cut()`` closes both sides of every current connection and
-refuses (or, with ``hold=True``, parks unanswered) new ones until ``restore()``; ``delay(s)``
+refuses (or, with ``hold=True``, parks unanswered) new ones until ``restore()``; ``silence()`` keeps the current connections open but swallows their bytes (a
+dead link only a timeout reveals); ``delay(s)``
 holds every forwarded chunk ``s`` seconds; ``bytes_up`` (replica -> master) and ``bytes_down``
 (master -> replica) count what went through. Threads and blocking sockets, bounded: at most
 ``max_conns`` connections at a time, every socket with a short timeout so ``close()`` always ends.
@@ -63,6 +64,8 @@ class LinkProxy:
         self._cut = False
         self._hold = False
         self._held: list[socket.socket] = []
+        self._silent: list[tuple[socket.socket, socket.socket]] = []
+        self.dropped = 0  # bytes swallowed by silenced connections
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -88,11 +91,25 @@ class LinkProxy:
             _kill(a)
             _kill(b)
 
+    def silence(self) -> None:
+        """A dead link that stays open: current connections swallow everything both ways (no
+        FIN, no RST: only a timeout reveals it) and new ones are held unanswered, until
+        restore(), which closes the silenced ones."""
+        with self._lock:
+            self._cut = True
+            self._hold = True
+            self._silent, self._pairs = self._pairs, []
+
     def restore(self) -> None:
-        """Accept and forward again; held connections are connected to the target now."""
+        """Accept and forward again; held connections are connected to the target now,
+        silenced ones are closed."""
         with self._lock:
             self._cut = False
             held, self._held = self._held, []
+            silent, self._silent = self._silent, []
+        for a, b in silent:
+            _kill(a)
+            _kill(b)
         for s in held:
             self._forward(s)
 
@@ -106,11 +123,12 @@ class LinkProxy:
 
     def close(self) -> None:
         self._stop.set()
-        self.cut()
         with self._lock:
             held, self._held = self._held, []
         for s in held:
             _kill(s)
+        self.restore()  # closes silenced connections
+        self.cut()
         _kill(self._lsock)
         for t in self._threads:
             t.join(2)
@@ -177,6 +195,9 @@ class LinkProxy:
                     continue
                 if not data:
                     break
+                if any(src in p for p in self._silent):
+                    self.dropped += len(data)
+                    continue
                 if self._delay:
                     time.sleep(self._delay)
                 dst.settimeout(5)
@@ -190,6 +211,7 @@ class LinkProxy:
             pass
         with self._lock:
             self._pairs = [p for p in self._pairs if src not in p]
+            self._silent = [p for p in self._silent if src not in p]
         _kill(src)
         _kill(dst)
 
