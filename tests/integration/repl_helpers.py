@@ -24,8 +24,9 @@ import random
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import redis
 
@@ -133,10 +134,10 @@ class LinkProxy:
         for t in self._threads:
             t.join(2)
 
-    def __enter__(self) -> "LinkProxy":
+    def __enter__(self) -> LinkProxy:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- internals
@@ -150,7 +151,7 @@ class LinkProxy:
         while not self._stop.is_set():
             try:
                 s, _ = self._lsock.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -191,7 +192,7 @@ class LinkProxy:
             while not self._stop.is_set():
                 try:
                     data = src.recv(self.chunk)
-                except socket.timeout:
+                except TimeoutError:
                     continue
                 if not data:
                     break
