@@ -204,8 +204,11 @@ class ServerState(Service):
         from .replication.backlog import Replication
 
         self.repl = Replication(self)  # ids, offsets, backlog, replicas, master link (replication/)
+        from .replication.wait import refresh_good_replicas
+
         for name in ("min-replicas-to-write", "min-replicas-max-lag"):
             self.config.on_change(name, lambda v: self.update_gates())
+            self.config.on_change(name, lambda v: refresh_good_replicas(self))  # updateGoodSlaves
         self.update_gates()
 
     # ------------------------------------------------------------ setup
