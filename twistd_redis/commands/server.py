@@ -205,8 +205,9 @@ def _info_memory(state: Any) -> list[str]:
         "mem_fragmentation_ratio:1.00",
         "mem_fragmentation_bytes:0",
         "mem_not_counted_for_evict:0",
-        "mem_replication_backlog:0",
-        "mem_total_replication_buffers:0",
+        # the backlog's bytes (Redis counts its block allocations; replicas share them)
+        "mem_replication_backlog:%d" % (state.repl.backlog.memory() if state.repl.backlog is not None else 0),
+        "mem_total_replication_buffers:%d" % (state.repl.backlog.memory() if state.repl.backlog is not None else 0),
         "mem_clients_slaves:0",
         "mem_clients_normal:0",
         "mem_cluster_links:0",
@@ -532,6 +533,8 @@ def config_resetstat_command(c: Client, argv: list[bytes]):
         spec.reset_stats()
     state.stats.reset()
     state.stat_numcommands_at_reset = 0
+    repl = state.repl  # resetServerStats: the sync counters too
+    repl.stat_sync_full = repl.stat_sync_partial_ok = repl.stat_sync_partial_err = 0
     return OK
 
 

@@ -40,15 +40,16 @@ def _replica_lines(state: Any) -> list[str]:
         read_reploff = link.read_reploff
     connected = st == ReplState.CONNECTED
     transfer = st == ReplState.TRANSFER
+    last_io = (now - int(link.last_io)) if master_client is not None else -1
     lines = [
         f"master_host:{repl.masterhost}",
         f"master_port:{repl.masterport}",
-        "master_link_status:%s" % ("up" if connected else "down"),
-        "master_last_io_seconds_ago:%d" % ((now - int(link.last_io)) if master_client is not None else -1),
-        "master_sync_in_progress:%d" % (1 if transfer else 0),
+        f"master_link_status:{'up' if connected else 'down'}",
+        f"master_last_io_seconds_ago:{last_io}",
+        f"master_sync_in_progress:{1 if transfer else 0}",
         # neither a master client nor a cached one: Redis prints 1 for both
-        "slave_read_repl_offset:%d" % (read_reploff if read_reploff is not None else 1),
-        "slave_repl_offset:%d" % (reploff if reploff is not None else 1),
+        f"slave_read_repl_offset:{read_reploff if read_reploff is not None else 1}",
+        f"slave_repl_offset:{reploff if reploff is not None else 1}",
     ]
     if transfer:
         size = link.transfer_size
@@ -58,16 +59,16 @@ def _replica_lines(state: Any) -> list[str]:
             f"master_sync_total_bytes:{size}",
             f"master_sync_read_bytes:{read}",
             f"master_sync_left_bytes:{size - read}",
-            "master_sync_perc:%.2f" % perc,
-            "master_sync_last_io_seconds_ago:%d" % (now - int(link.transfer_last_io)),
+            f"master_sync_perc:{perc:.2f}",
+            f"master_sync_last_io_seconds_ago:{now - int(link.transfer_last_io)}",
         ]
     if not connected:
         down = link.down_since if link is not None else 0
-        lines.append("master_link_down_since_seconds:%d" % ((now - int(down)) if down else -1))
+        lines.append(f"master_link_down_since_seconds:{(now - int(down)) if down else -1}")
     lines += [
-        "slave_priority:%d" % cfg["replica-priority"],
-        "slave_read_only:%d" % (1 if cfg["replica-read-only"] else 0),
-        "replica_announced:%d" % (1 if cfg["replica-announced"] else 0),
+        f"slave_priority:{cfg['replica-priority']}",
+        f"slave_read_only:{1 if cfg['replica-read-only'] else 0}",
+        f"replica_announced:{1 if cfg['replica-announced'] else 0}",
     ]
     return lines
 
@@ -90,12 +91,12 @@ def slave_lines(state: Any) -> list[str]:
 def info_replication(state: Any) -> list[str]:
     repl = state.repl
     cfg = state.config
-    lines = ["role:%s" % ("master" if repl.masterhost is None else "slave")]
+    lines = [f"role:{'master' if repl.masterhost is None else 'slave'}"]
     if repl.masterhost is not None:
         lines += _replica_lines(state)
-    lines.append("connected_slaves:%d" % len(repl.replicas))
+    lines.append(f"connected_slaves:{len(repl.replicas)}")
     if cfg["min-replicas-to-write"] and cfg["min-replicas-max-lag"]:
-        lines.append("min_slaves_good_slaves:%d" % repl.good_replicas)
+        lines.append(f"min_slaves_good_slaves:{repl.good_replicas}")
     if repl.replicas:
         lines += slave_lines(state)
     lines += [

@@ -29,7 +29,7 @@ from ..client import CLIENT_BLOCKED, Client
 GETACK_ARGV = [b"REPLCONF", b"GETACK", b"*"]
 
 
-def _waiters(state: Any) -> list["WaitRequest"]:
+def _waiters(state: Any) -> list[WaitRequest]:
     """server.clients_waiting_acks (kept on state.repl)."""
     repl = state.repl
     w = repl.__dict__.get("clients_waiting_acks")
@@ -63,8 +63,10 @@ def send_getack(state: Any) -> None:
     if not repl.get_ack_pending:
         return
     repl.get_ack_pending = False
-    if repl.masterhost is not None:
-        return  # became a replica meanwhile: its stream is its master's
+    if repl.masterhost is not None or repl.backlog is None:
+        # a replica's stream is its master's; without a backlog nothing is fed (and the
+        # offset does not move), as replicationFeedSlaves returns early
+        return
     from .master import feed_replicas
 
     feed_replicas(state, None, list(GETACK_ARGV))
@@ -73,7 +75,7 @@ def send_getack(state: Any) -> None:
 class WaitRequest:
     """One client blocked in WAIT: the offset it needs, how many replicas, its Deferred/timer."""
 
-    __slots__ = ("client", "offset", "numreplicas", "deferred", "timer", "done")
+    __slots__ = ("client", "deferred", "done", "numreplicas", "offset", "timer")
 
     def __init__(self, client: Client, offset: int, numreplicas: int) -> None:
         self.client = client
