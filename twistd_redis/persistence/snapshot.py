@@ -82,13 +82,30 @@ class SaveError(Exception):
 def _aux_fields(state: Any) -> dict[bytes, bytes]:
     """rdbSaveInfoAuxFields, in Redis 7.0's order (no replication fields: a master without a
     backlog saves none)."""
-    return {
+    aux = {
         b"redis-ver": REDIS_VERSION.encode(),
         b"redis-bits": b"64",
         b"ctime": b"%d" % int(state.clock.seconds()),
         b"used-mem": b"%d" % state.used_memory(),
-        b"aof-base": b"1" if getattr(state, "_rdb_aof_base", False) else b"0",
     }
+    aof_base = getattr(state, "_rdb_aof_base", False)
+    # rdbPopulateSaveInfo: a master with a backlog (or a replica with its master client) saves
+    # repl-stream-db / repl-id / repl-offset; an AOF preamble never does
+    repl = getattr(state, "repl", None)
+    if repl is not None and not aof_base:
+        stream_db = None
+        if repl.masterhost is None and repl.backlog is not None:
+            stream_db = 0 if repl.slaveseldb == -1 else repl.slaveseldb
+        elif repl.masterhost is not None:
+            mc = getattr(repl.link, "master_client", None)
+            if mc is not None:
+                stream_db = mc.db.id
+        if stream_db is not None:
+            aux[b"repl-stream-db"] = b"%d" % stream_db
+            aux[b"repl-id"] = repl.replid.encode()
+            aux[b"repl-offset"] = b"%d" % repl.master_repl_offset
+    aux[b"aof-base"] = b"1" if aof_base else b"0"
+    return aux
 
 
 def write_rdb(state: Any, out: Any, *, aof_base: bool = False) -> None:
@@ -99,6 +116,8 @@ def write_rdb(state: Any, out: Any, *, aof_base: bool = False) -> None:
     aux = _aux_fields(state)
     if aof_base:
         aux[b"aof-base"] = b"1"
+        for k in (b"repl-stream-db", b"repl-id", b"repl-offset"):
+            aux.pop(k, None)
     dbs = [(db.id, db.data, db.expires) for db in state.dbs if db.data]
     cfg = state.config
     rdb.save(out, dbs, aux, compress=bool(cfg["rdbcompression"]), checksum=bool(cfg["rdbchecksum"]))

@@ -140,20 +140,22 @@ class Replication:
         if self.backlog is not None:
             return
         self.backlog = ReplBacklog(self.state.config["repl-backlog-size"], self.master_repl_offset + 1)
+        targets = self.state.propagation_targets
+        if self._feed_target not in targets:
+            targets.append(self._feed_target)
+
+    def _feed_target(self, dbid: int, argv: list[bytes]) -> None:
+        """The propagation target (state.propagate calls ``target(dbid, argv)``)."""
         from .master import feed_replicas
 
-        targets = self.state.propagation_targets
-        if feed_replicas not in targets:
-            targets.append(feed_replicas)
+        feed_replicas(self.state, dbid, argv)
 
     def free_backlog(self) -> None:
         """freeReplicationBacklog: propagate() stops feeding the stream."""
         self.backlog = None
-        from .master import feed_replicas
-
         targets = self.state.propagation_targets
-        if feed_replicas in targets:
-            targets.remove(feed_replicas)
+        if self._feed_target in targets:
+            targets.remove(self._feed_target)
 
     def _backlog_size_changed(self, value: Any) -> None:
         if self.backlog is not None:
