@@ -34,7 +34,6 @@ them has a full transport buffer.
 from __future__ import annotations
 
 import io
-import logging
 import os
 import weakref
 from typing import Any
@@ -43,7 +42,33 @@ from ..client import CLIENT_DISCONNECT_HOOKS, CLIENT_SLAVE, Client
 from ..obuf import OBUF_CLASS_FLAGS
 from ..persistence import child as childmod
 
-log = logging.getLogger("twistd_redis")
+
+
+class _Log:
+    """Redis-style log lines through Twisted's logging (what twistd and ``python -m
+    twistd_redis`` print), printf-style like serverLog."""
+
+    def __init__(self) -> None:
+        from twisted.logger import Logger
+
+        self._log = Logger(namespace="twistd_redis.replication")
+
+    @staticmethod
+    def _text(fmt: str, args: tuple) -> str:
+        msg = fmt % args if args else fmt
+        return msg.replace("{", "{{").replace("}", "}}")
+
+    def info(self, fmt: str, *args: Any) -> None:
+        self._log.info(self._text(fmt, args))
+
+    def warning(self, fmt: str, *args: Any) -> None:
+        self._log.warn(self._text(fmt, args))
+
+    def exception(self, fmt: str, *args: Any) -> None:
+        self._log.failure(self._text(fmt, args))
+
+
+log = _Log()
 
 # replstate (Redis's SLAVE_STATE_*), internal; ReplicaLink.repl_state is INFO's word for it
 WAIT_BGSAVE_START = 0
@@ -662,7 +687,9 @@ class _SocketSync:
         return "rdb-pipe"
 
     def connectionLost(self, reason: Any) -> None:
-        self._stop_reading()
+        """The reactor saw the pipe hang up with nothing left to read (EPOLLHUP): EOF."""
+        if self.fd >= 0:
+            self._on_eof()
 
     def doRead(self) -> None:
         if self.fd < 0:
@@ -675,17 +702,20 @@ class _SocketSync:
             log.warning("Diskless rdb transfer, read error sending DB to replicas: %s", e.strerror)
             data = b""
         if not data:
-            self._stop_reading()
-            os.close(self.fd)
-            self.fd = -1
-            self.eof = True
-            log.info("Diskless rdb transfer, done reading from pipe, %d replicas still up.", len(self.links))
-            self._maybe_finish()
+            self._on_eof()
             return
         for link in list(self.links):
             link.write_direct(data)
         if any(link.paused() for link in self.links):
             self._stop_reading()
+
+    def _on_eof(self) -> None:
+        self._stop_reading()
+        os.close(self.fd)
+        self.fd = -1
+        self.eof = True
+        log.info("Diskless rdb transfer, done reading from pipe, %d replicas still up.", len(self.links))
+        self._maybe_finish()
 
     def start_reading(self) -> None:
         if not self.reading and self.fd >= 0:
