@@ -424,7 +424,9 @@ class ServerState(Service):
             self.slowlog_push(c, argv, duration // 1000)
         if self.dirty != dirty or self.propagate_override is not None:
             self._propagate_call(c, spec, argv)
-            c.woff = self.repl.master_repl_offset  # the offset WAIT waits for
+        # the offset WAIT waits for: Redis 7.0's processCommand sets it after EVERY command it
+        # calls (not queued or rejected ones), so it also covers PINGs / GETACKs fed meanwhile
+        c.woff = self.repl.master_repl_offset
         if self.monitors and not spec.flags & (cmdtable.SKIP_MONITOR | cmdtable.ADMIN):
             self.feed_monitors(c, argv)
         if self.ready_keys:

@@ -59,13 +59,7 @@ def stream(server, monkeypatch):
     monkeypatch.setattr(master_mod, "feed_replicas", feed_replicas)
     monkeypatch.setattr(master_mod, "write_to_replicas", lambda state, data: written.append(data))
     monkeypatch.setattr(master_mod, "master_cron", lambda state: None)  # no pings / timeouts
-    state = server.state
-    state.repl.create_backlog()
-    # propagate() calls its targets as target(dbid, argv)
-    targets = state.propagation_targets
-    if feed_replicas in targets:
-        targets.remove(feed_replicas)
-    targets.append(lambda dbid, argv: feed_replicas(state, dbid, argv))
+    server.state.repl.create_backlog()  # its propagation target calls master.feed_replicas
     return fed
 
 
@@ -217,9 +211,33 @@ def test_woff_is_the_clients_own_last_write(server, stream):
     block(b, "WAIT", "1", "100")  # b's is not
     ack(server, links[0], b.client.woff)
     assert reply(b) == 1
-    # a read does not move woff
+    # as Redis 7.0's processCommand, every command called (a read too) moves woff to the
+    # current offset: a's GET now makes a WAIT for b's write too
     a.call("GET", "a")
-    assert a.client.woff == woff_a
+    assert a.client.woff == server.state.repl.master_repl_offset > b.client.woff
+
+
+def test_woff_covers_getack_after_the_next_command(server, stream):
+    # redis-server 7.0.15: SET; WAIT 1 1000 -> 1; WAIT 0 0 -> 1; PING; WAIT 0 0 -> 0 while the
+    # replica has acknowledged the SET but not the GETACK that the first WAIT fed
+    links = add_replicas(server, 1)
+    c = server.connect()
+    c.call("SET", "k", "v")
+    block(c, "WAIT", "1", "1000")
+    set_end = server.state.repl.master_repl_offset - len(GETACK)
+    ack(server, links[0], set_end)  # a real replica answers GETACK with the offset before it
+    assert reply(c) == 1
+    assert c.call("WAIT", "0", "0") == 1  # woff was set when WAIT 1 1000 returned
+    assert c.client.woff == set_end + len(GETACK)  # and now covers the GETACK
+    assert c.call("PING") == b"PONG"
+    assert c.call("WAIT", "0", "0") == 0
+    # queued commands do not move it; a rejected command does not either
+    n = len(stream)
+    c.call("MULTI")
+    c.call("PING")
+    c.call("DISCARD")
+    assert c.client.woff == server.state.repl.master_repl_offset
+    assert len(stream) == n
 
 
 def test_replicas_not_online_do_not_count(server, conn, stream):
