@@ -4,7 +4,6 @@ the link is cut, REPLICAOF at run time, promotion with REPLICAOF NO ONE, the REA
 
 from __future__ import annotations
 
-import sys
 import time
 
 import pytest
@@ -15,35 +14,11 @@ from tests.helpers_proc import REDIS_SERVER, ServerProcess, free_port, wait_for
 
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed")
 
-# Until replication/master.py lands, its propagation target raises NotImplementedError; the
-# contract is that it does nothing on a replica, so the child gets that no-op (inert once the
-# real one is there).
-BOOT = """
-import sys
-import twistd_redis.replication.master as m
-class _S:
-    class repl:
-        masterhost = "x"
-        replicas = []
-try:
-    m.feed_replicas(_S, 0, [b"PING"])
-except NotImplementedError:
-    m.feed_replicas = lambda *a: None
-except Exception:
-    pass
-from twistd_redis.__main__ import main
-sys.argv[0] = "twistd_redis"
-sys.exit(main())
-"""
-
-
 def ours(tmp_path, *extra: str) -> ServerProcess:
     port = free_port()
     d = tmp_path / ("ours-%d" % port)
     d.mkdir()
-    return ServerProcess(
-        [sys.executable, "-c", BOOT, "--port", str(port), "--dir", str(d), *extra], port=port, cwd=str(d)
-    )
+    return ServerProcess.ours(port, "--dir", str(d), *extra, cwd=str(d))
 
 
 def real(tmp_path, *extra: str) -> ServerProcess:

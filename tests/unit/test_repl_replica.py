@@ -14,7 +14,6 @@ from twisted.python.failure import Failure
 
 from tests.unit.harness import FakeServer, ReplyError, encode_request
 from twistd_redis.persistence.snapshot import write_rdb
-from twistd_redis.replication import master as master_mod
 from twistd_redis.replication import replica
 from twistd_redis.replication.replica import ReplState
 
@@ -94,24 +93,6 @@ class Net:
     def drop(self) -> None:
         self.t.drop()
         self.clock.advance(0)
-
-
-@pytest.fixture(autouse=True)
-def _master_side_noop(monkeypatch):
-    """Until master.py lands its feed_replicas, a replica must not crash propagating: the
-    contract says it does nothing while masterhost is set."""
-    try:
-
-        class S:
-            class repl:
-                masterhost = "x"
-                replicas: list = []
-
-        master_mod.feed_replicas(S, 0, [b"PING"])
-    except NotImplementedError:
-        monkeypatch.setattr(master_mod, "feed_replicas", lambda *a: None)
-    except Exception:
-        pass
 
 
 @pytest.fixture
