@@ -123,3 +123,129 @@ def test_disk_sync_with_concurrent_writes_attaches(tmp_path):
             if r is not None:
                 r.stop()
         m.stop()
+
+
+# the same writes on a real redis-server master and on ours, each watched by a raw PSYNC
+# replica: the streams must be the same bytes (absolute times aside) and the offsets equal
+STREAM_SCRIPT = [
+    ("SET", "k", "1", "EX", "10"),
+    ("EXPIRE", "k", "100"),
+    ("INCRBYFLOAT", "f", "1.5"),
+    ("SETEX", "s", "10", "v"),
+    ("GETEX", "k", "PERSIST"),
+    ("SPOP", "nokey"),
+    ("SADD", "s2", "a", "b"),
+    ("SPOP", "s2", "2"),
+    ("SELECT", "3"),
+    ("MULTI",),
+    ("INCR", "n"),
+    ("RPUSH", "l", "x", "y"),
+    ("EXEC",),
+    ("MULTI",),
+    ("INCR", "n"),
+    ("EXEC",),
+    ("DEL", "missing"),
+    ("HSET", "h", "a", "1"),
+    ("HINCRBYFLOAT", "h", "a", "0.5"),
+    ("SELECT", "0"),
+    ("SET", "e", "1", "PX", "1"),
+    ("SLEEP", "0.05"),
+    ("GET", "e"),  # lazy expiry: DEL e
+    ("LPUSH", "q", "a"),
+    ("LPOP", "q"),
+    ("FLUSHDB",),
+]
+
+
+def _stream_of(port: int, n_bytes_hint: float = 0.5) -> tuple[bytes, int]:
+    import re
+    import socket
+    import time
+
+    from tests.helpers_proc import RawConn, encode_command
+
+    rep = RawConn(port)
+    rep.send(encode_command("PSYNC", "?", "-1"))
+    # +FULLRESYNC line (keepalive newlines may come first), then $len + RDB
+    buf = b""
+    rep.sock.settimeout(5)
+    while b"\r\n" not in buf.lstrip(b"\n") or not re.search(rb"\$\d+\r\n", buf):
+        buf += rep.sock.recv(1 << 20)
+    buf = buf.lstrip(b"\n")
+    line, buf = buf.split(b"\r\n", 1)
+    assert line.startswith(b"+FULLRESYNC ")
+    start = int(line.split()[2])
+    buf = buf.lstrip(b"\n")
+    m = re.match(rb"\$(\d+)\r\n", buf)
+    while m is None:
+        buf += rep.sock.recv(1 << 20)
+        buf = buf.lstrip(b"\n")
+        m = re.match(rb"\$(\d+)\r\n", buf)
+    end = m.end() + int(m.group(1))
+    while len(buf) < end:
+        buf += rep.sock.recv(1 << 20)
+    stream = buf[end:]
+    c = RawConn(port)
+    for args in STREAM_SCRIPT:
+        if args[0] == "SLEEP":
+            time.sleep(float(args[1]))
+            continue
+        c.call(*args)
+    off = int(re.search(rb"master_repl_offset:(\d+)", c.call("INFO", "replication")).group(1))
+    rep.sock.settimeout(0.3)
+    try:
+        while True:
+            d = rep.sock.recv(1 << 20)
+            if not d:
+                break
+            stream += d
+    except (socket.timeout, TimeoutError):
+        pass
+    return stream, off - start
+
+
+def test_raw_stream_bytes_match_real_redis(tmp_path):
+    import re
+
+    opts = ("--repl-diskless-sync", "no", "--repl-ping-replica-period", "3600")
+    real = start_master("real", tmp_path, *opts)
+    ours = start_master("ours", tmp_path, *opts)
+    try:
+        s_real, n_real = _stream_of(real.port)
+        s_ours, n_ours = _stream_of(ours.port)
+        norm = lambda s: re.sub(rb"\$13\r\n\d{13}\r\n", b"$13\r\nTIME\r\n", s)  # noqa: E731
+        assert b"MULTI" in s_real and b"PXAT" in s_real and b"FLUSHDB" in s_real
+        assert norm(s_ours) == norm(s_real)
+        assert n_ours == n_real == len(s_real)
+    finally:
+        real.stop()
+        ours.stop()
+
+
+def test_replica_that_stops_reading_is_dropped_by_output_limit(tmp_path):
+    import socket
+
+    from tests.helpers_proc import RawConn, encode_command
+
+    m = start_master("ours", tmp_path, "--repl-diskless-sync", "no",
+                     "--client-output-buffer-limit", "replica 1mb 256kb 1")
+    mc = client(m)
+    try:
+        rep = RawConn(m.port)
+        rep.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        assert rep.call("REPLCONF", "capa", "psync2") == b"+OK\r\n"
+        rep.send(encode_command("PSYNC", "?", "-1"))
+        wait_until(lambda: info(mc).get("slave0", "").find("state=online") >= 0, 10, "replica not online")
+        big = b"x" * 100_000
+        for i in range(60):  # 6 MB the replica never reads
+            mc.set(f"big{i}", big)
+        wait_until(lambda: info(mc)["connected_slaves"] == "0", 10, "slow replica still connected")
+        try:
+            _, closed = rep.read_until_close(5)
+        except ConnectionResetError:  # the output dropped: a reset, not a clean close
+            closed = True
+        assert closed
+        assert "overcoming of output buffer limits" in m.output()
+        assert mc.ping()
+    finally:
+        m.stop()
