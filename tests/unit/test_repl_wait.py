@@ -634,3 +634,20 @@ def test_info_memory_backlog_and_resetstat(server, conn, stream):
     assert {"sync_full:3", "sync_partial_ok:2", "sync_partial_err:1"} <= set(info(conn, "stats"))
     assert conn.call("CONFIG", "RESETSTAT") == b"OK"
     assert {"sync_full:0", "sync_partial_ok:0", "sync_partial_err:0"} <= set(info(conn, "stats"))
+
+
+def test_becoming_a_replica_unblocks_wait(server, stream):
+    # replicationSetMaster -> disconnectAllBlockedClients (replica.py) goes through the
+    # Deferred's on_unblock: the WAIT gets -UNBLOCKED and leaves the waiting list
+    from twistd_redis.replication.replica import UNBLOCKED_MASTER_TO_REPLICA, disconnect_all_blocked_clients
+
+    add_replicas(server, 1)
+    c = server.connect()
+    c.call("SET", "k", "v")
+    block(c, "WAIT", "1", "0")
+    disconnect_all_blocked_clients(server.state)
+    server.end_turn()
+    r = reply(c)
+    assert isinstance(r, ReplyError) and str(r) == UNBLOCKED_MASTER_TO_REPLICA
+    assert server.state.repl.clients_waiting_acks == []
+    assert server.state.blocked_clients_count == 0
