@@ -422,3 +422,43 @@ def test_no_feed_on_a_replica(srv):
 def test_replconf_errors_are_replies_not_exceptions(srv):
     c = srv.connect()
     assert isinstance(c.call("REPLCONF", "nope", "1"), ReplyError)
+
+
+def test_disk_bulk_is_paced_by_the_transport_draining(srv, monkeypatch):
+    a = srv.connect()
+    a.call("SET", "big", "x" * 300_000)  # an RDB of ~300 KB (rdbcompression on a run of x: small)
+    srv.state.config.set("rdbcompression", "no")
+    r, head = full_sync(srv)
+    link = r.client.repl
+    written: list[int] = []
+    paused = {"v": False}
+
+    def paused_fn() -> bool:
+        return paused["v"]
+
+    monkeypatch.setattr(link, "paused", paused_fn)
+    orig = link.write_direct
+
+    def write(data: bytes) -> None:
+        written.append(len(data))
+        orig(data)
+        if sum(written) > 64 * 1024:
+            paused["v"] = True  # the transport's buffer passed its bufferSize
+
+    monkeypatch.setattr(link, "write_direct", write)
+    finish_child(srv)
+    assert link.repl_state == "send_bulk"
+    assert 64 * 1024 < sum(written) <= 64 * 1024 + master.BULK_CHUNK + 16
+    # each drain lets another window through, until the file is sent and the replica is online
+    for _ in range(100):
+        if link.repl_state == "online":
+            break
+        written.clear()
+        paused["v"] = False
+        master._drained(link)
+    srv.end_turn()
+    assert link.repl_state == "online"
+    rdb, rest = split_bulk(r.transport.value())
+    other = FakeServer(start=False)
+    load_rdb(other.state, rdb)
+    assert len(other.state.dbs[0].data[b"big"]) == 300_000
