@@ -127,7 +127,7 @@ def test_full_resync_disk_sends_real_rdb_then_stream(srv):
 
 def test_stream_select_multi_and_offsets(srv):
     a = srv.connect()
-    r, head = full_sync(srv)
+    r, _head = full_sync(srv)
     finish_child(srv)
     r.transport.clear()
     repl = srv.state.repl
@@ -170,7 +170,7 @@ def test_sync_old_protocol_has_no_fullresync_line(srv):
 
 def test_partial_resync_continue_from_backlog(srv):
     a = srv.connect()
-    r, head = full_sync(srv)
+    r, _head = full_sync(srv)
     finish_child(srv)
     repl = srv.state.repl
     a.call("SET", "a", "1")
@@ -197,7 +197,7 @@ def test_partial_resync_continue_from_backlog(srv):
 
 
 def test_partial_resync_refused_falls_back_to_full(srv):
-    r, head = full_sync(srv)
+    _r, _head = full_sync(srv)
     finish_child(srv)
     repl = srv.state.repl
     srv.connect().call("SET", "a", "1")
@@ -215,7 +215,7 @@ def test_partial_resync_refused_falls_back_to_full(srv):
 
 
 def test_replid2_accepted_up_to_second_offset(srv):
-    r, head = full_sync(srv)
+    _r, _head = full_sync(srv)
     finish_child(srv)
     repl = srv.state.repl
     a = srv.connect()
@@ -228,7 +228,9 @@ def test_replid2_accepted_up_to_second_offset(srv):
     srv.end_turn()
     x = srv.connect()
     x.raw(req("REPLCONF", "capa", "psync2"))
-    assert x.raw(req("PSYNC", old, str(second))) == b"+CONTINUE %s\r\n" % repl.replid.encode() + cmd_bytes("SET", "b", "2")
+    assert x.raw(req("PSYNC", old, str(second))) == b"+CONTINUE %s\r\n" % repl.replid.encode() + cmd_bytes(
+        "SET", "b", "2"
+    )
     y = srv.connect()
     assert y.raw(req("PSYNC", old, str(second + 1))).startswith(b"+FULLRESYNC")
     finish_child(srv)
@@ -247,7 +249,7 @@ def test_second_replica_attaches_to_running_bgsave(srv):
     finish_child(srv)
     out1, out2 = r1.transport.value(), r2.transport.value()
     assert out1 == out2
-    rdb, rest = split_bulk(out1)
+    _rdb, rest = split_bulk(out1)
     # the second +FULLRESYNC forces a SELECT again (replicationSetupSlaveForFullResync resets
     # slaveseldb), as Redis does
     assert rest == SELECT0 + cmd_bytes("SET", "w1", "1") + SELECT0 + cmd_bytes("SET", "w2", "2")
@@ -277,7 +279,7 @@ def test_unrelated_bgsave_delays_replication_bgsave(srv):
 
 def test_ping_every_period_counts_in_offset(srv):
     srv.state.config.set("repl-ping-replica-period", "2")
-    r, head = full_sync(srv)
+    r, _head = full_sync(srv)
     finish_child(srv)
     repl = srv.state.repl
     r.transport.clear()
@@ -298,7 +300,7 @@ def test_ping_every_period_counts_in_offset(srv):
 
 def test_ack_updates_link_and_timeout_disconnects(srv):
     srv.state.config.set("repl-timeout", "5")
-    r, head = full_sync(srv)
+    r, _head = full_sync(srv)
     finish_child(srv)
     link = r.client.repl
     srv.advance(3)
@@ -399,7 +401,7 @@ def test_replica_without_eof_uses_disk_even_when_diskless():
         r, head = full_sync(srv, capa=("psync2",))
         assert head.startswith(b"+FULLRESYNC")
         finish_child(srv)
-        rdb, rest = split_bulk(r.transport.value())
+        rdb, _rest = split_bulk(r.transport.value())
         assert rdb.startswith(b"REDIS")
     finally:
         childmod.wait_child(srv.state, 10)
@@ -407,7 +409,7 @@ def test_replica_without_eof_uses_disk_even_when_diskless():
 
 
 def test_no_feed_on_a_replica(srv):
-    r, head = full_sync(srv)
+    _r, _head = full_sync(srv)
     finish_child(srv)
     repl = srv.state.repl
     off = repl.master_repl_offset
@@ -428,7 +430,7 @@ def test_disk_bulk_is_paced_by_the_transport_draining(srv, monkeypatch):
     a = srv.connect()
     a.call("SET", "big", "x" * 300_000)  # an RDB of ~300 KB (rdbcompression on a run of x: small)
     srv.state.config.set("rdbcompression", "no")
-    r, head = full_sync(srv)
+    r, _head = full_sync(srv)
     link = r.client.repl
     written: list[int] = []
     paused = {"v": False}
@@ -458,7 +460,7 @@ def test_disk_bulk_is_paced_by_the_transport_draining(srv, monkeypatch):
         master._drained(link)
     srv.end_turn()
     assert link.repl_state == "online"
-    rdb, rest = split_bulk(r.transport.value())
+    rdb, _rest = split_bulk(r.transport.value())
     other = FakeServer(start=False)
     load_rdb(other.state, rdb)
     assert len(other.state.dbs[0].data[b"big"]) == 300_000

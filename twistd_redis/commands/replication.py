@@ -68,9 +68,7 @@ def replconf_command(c: Client, argv: list[bytes]) -> object:
             link.listening_port = port
         elif opt == b"ip-address":
             if len(val) >= NET_HOST_STR_LEN:
-                raise RedisError(
-                    "ERR REPLCONF ip-address provided by replica instance is too long: %d bytes" % len(val)
-                )
+                raise RedisError(f"ERR REPLCONF ip-address provided by replica instance is too long: {len(val)} bytes")
             link = link or master.handshake_link(c)
             link.announced_ip = val.decode("utf-8", "replace")
         elif opt == b"capa":
@@ -109,5 +107,5 @@ def replconf_command(c: Client, argv: list[bytes]) -> object:
             link = link or master.handshake_link(c)
             link.rdb_only = v == 1
         else:
-            raise RedisError("ERR Unrecognized REPLCONF option: %s" % argv[j].decode("utf-8", "replace"))
+            raise RedisError(f"ERR Unrecognized REPLCONF option: {argv[j].decode('utf-8', 'replace')}")
     return OK

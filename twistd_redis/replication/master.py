@@ -43,7 +43,6 @@ from ..obuf import OBUF_CLASS_FLAGS
 from ..persistence import child as childmod
 
 
-
 class _Log:
     """Redis-style log lines through Twisted's logging (what twistd and ``python -m
     twistd_redis`` print), printf-style like serverLog."""
@@ -138,7 +137,7 @@ class ReplicaLink:
     def name(self) -> str:
         """replicationGetSlaveName: ip:listening-port, or the connection's address."""
         if self.listening_port:
-            return "%s:%d" % (self.ip(), self.listening_port)
+            return f"{self.ip()}:{self.listening_port}"
         return self.client.addr
 
     # -------------------------------------------------------------- raw output
@@ -512,11 +511,7 @@ def start_pending_fork(state: Any) -> None:
         return
     cfg = state.config
     max_r = cfg["repl-diskless-sync-max-replicas"]
-    if (
-        not cfg["repl-diskless-sync"]
-        or (max_r > 0 and waiting >= max_r)
-        or max_idle >= cfg["repl-diskless-sync-delay"]
-    ):
+    if not cfg["repl-diskless-sync"] or (max_r > 0 and waiting >= max_r) or max_idle >= cfg["repl-diskless-sync-delay"]:
         start_bgsave_for_replication(state, mincapa or frozenset(), bool(req))
 
 
@@ -652,7 +647,7 @@ def update_replicas_waiting_bgsave(state: Any, ok: bool, kind: str) -> None:
                 link.start_stream_on_ack = True
             continue
         try:
-            f = open(rdb_filename(state), "rb")
+            f = open(rdb_filename(state), "rb")  # noqa: SIM115 - closed by the _BulkSender
             size = os.fstat(f.fileno()).st_size
         except OSError as e:
             log.warning("SYNC failed. Can't open/stat DB after BGSAVE: %s", e.strerror)
@@ -830,8 +825,7 @@ def _start_socket_sync(state: Any, rdb_only: bool) -> bool:
 def replconf_ack(c: Client, offset: int, aof_off: int | None) -> None:
     link = c.repl
     state = c.state
-    if offset > link.ack_off:
-        link.ack_off = offset
+    link.ack_off = max(link.ack_off, offset)
     if aof_off is not None and aof_off > link.aof_off:
         link.aof_off = aof_off
     link.ack_time = state.clock.seconds()
