@@ -464,3 +464,31 @@ def test_disk_bulk_is_paced_by_the_transport_draining(srv, monkeypatch):
     other = FakeServer(start=False)
     load_rdb(other.state, rdb)
     assert len(other.state.dbs[0].data[b"big"]) == 300_000
+
+
+def test_diskless_replica_taking_no_bytes_times_out(monkeypatch):
+    srv = FakeServer({"repl-diskless-sync": "yes", "repl-diskless-sync-delay": "0", "repl-timeout": "3"})
+    fake = FakeReactor()
+    master.side(srv.state).reactor = fake
+    try:
+        srv.connect().call("SET", "k", "v")
+        r, _head = full_sync(srv, capa=("eof", "psync2"))
+        link = r.client.repl
+        monkeypatch.setattr(link, "paused", lambda: True)
+        (sync,) = fake.readers
+        deadline = time.monotonic() + 10
+        while not link.partial_since and time.monotonic() < deadline:
+            sync.doRead()
+            time.sleep(0.001)
+        assert link.partial_since and not fake.readers  # reading stopped for the stuck replica
+        for _ in range(3):
+            srv.advance(1)
+        assert not r.closed
+        srv.advance(1)
+        srv.advance(1)
+        assert r.closed
+        r.close()
+        assert srv.state.repl.replicas == []
+    finally:
+        childmod.wait_child(srv.state, 10)
+        srv.stop()

@@ -120,6 +120,7 @@ class ReplicaLink:
         self.bulk: _BulkSender | None = None
         self.sync: Any = None  # the _SocketSync it is part of (diskless)
         self.watch: _DrainWatch | None = None
+        self.partial_since = 0.0  # repl_last_partial_write: RDB bytes stuck in its transport
 
     @property
     def repl_state(self) -> str:
@@ -207,6 +208,7 @@ def _install_watch(link: ReplicaLink) -> None:
 
 
 def _drained(link: ReplicaLink) -> None:
+    link.partial_since = 0.0
     if link.bulk is not None:
         link.bulk.pump()
     if link.sync is not None:
@@ -701,7 +703,12 @@ class _SocketSync:
             return
         for link in list(self.links):
             link.write_direct(data)
-        if any(link.paused() for link in self.links):
+        stuck = [link for link in self.links if link.paused()]
+        if stuck:
+            now = self.state.clock.seconds()
+            for link in stuck:
+                if not link.partial_since:
+                    link.partial_since = now
             self._stop_reading()
 
     def _on_eof(self) -> None:
@@ -859,6 +866,16 @@ def master_cron(state: Any) -> None:
     for link in list(repl.replicas):
         if link.state == ONLINE and not link.pre_psync and now - int(link.ack_time) > timeout:
             log.warning("Disconnecting timedout replica (streaming sync): %s", link.name())
+            link.client.kill()
+        # a diskless replica that takes no RDB bytes holds back the child and the other
+        # replicas of its transfer (disk replicas do not: only those are spared)
+        if (
+            link.state == WAIT_BGSAVE_END
+            and link.sync is not None
+            and link.partial_since
+            and now - int(link.partial_since) > timeout
+        ):
+            log.warning("Disconnecting timedout replica (full sync): %s", link.name())
             link.client.kill()
     start_pending_fork(state)
     s.cron_loops += 1
