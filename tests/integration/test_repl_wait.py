@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import time
 
 import pytest
@@ -21,26 +20,6 @@ from tests.helpers_proc import REDIS_SERVER, ServerProcess, free_port, raw_reply
 
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed")
 
-# As tests/integration/test_repl_real_master.py: while replication/master.py is a placeholder
-# its propagation target raises; a replica only needs it to do nothing (inert once it lands).
-BOOT = """
-import sys
-import twistd_redis.replication.master as m
-class _S:
-    class repl:
-        masterhost = "x"
-        replicas = []
-try:
-    m.feed_replicas(_S, 0, [b"PING"])
-except NotImplementedError:
-    m.feed_replicas = lambda *a: None
-except Exception:
-    pass
-from twistd_redis.__main__ import main
-sys.argv[0] = "twistd_redis"
-sys.exit(main())
-"""
-
 FAST = ("--repl-diskless-sync-delay", "0", "--repl-ping-replica-period", "1")
 
 
@@ -48,9 +27,7 @@ def ours_proc(d, *extra: str) -> ServerProcess:
     port = free_port()
     d = d / f"ours-{port}"
     d.mkdir()
-    return ServerProcess(
-        [sys.executable, "-c", BOOT, "--port", str(port), "--dir", str(d), *extra], port=port, cwd=str(d)
-    )
+    return ServerProcess.ours(port, "--dir", str(d), *extra, cwd=str(d))
 
 
 def real_proc(d, *extra: str) -> ServerProcess:
