@@ -312,6 +312,17 @@ def sync_stats(c: redis.Redis) -> dict[str, int]:
     return {k: int(i[k]) for k in ("sync_full", "sync_partial_ok", "sync_partial_err")}
 
 
+def sync_log(*servers: ServerProcess, limit: int = 40) -> str:
+    """The replication lines of the servers' logs (for assertion messages): why a PSYNC was
+    refused, when a link dropped."""
+    words = ("sync", "SYNC", "backlog", "MASTER", "master", "replica", "Replica", "replid")
+    out = []
+    for srv in servers:
+        lines = [ln for ln in srv.output().splitlines() if any(w in ln for w in words)]
+        out.append(f"--- {getattr(srv, 'kind', '?')} :{srv.port}\n" + "\n".join(lines[-limit:]))
+    return "\n".join(out)
+
+
 def link_up(replica: redis.Redis) -> bool:
     try:
         return info(replica).get("master_link_status") == "up"

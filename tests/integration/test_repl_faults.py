@@ -32,6 +32,7 @@ from tests.integration.repl_helpers import (
     start_master,
     start_replica_of,
     start_server,
+    sync_log,
     sync_stats,
     wait_converged,
     wait_link_up,
@@ -173,8 +174,10 @@ def test_proxy_forwards_counts_cuts_holds_and_delays():
 
 @pytest.mark.parametrize("kinds", PAIRS, ids=PAIR_IDS)
 def test_cut_and_restore_partial_resync(kinds, tmp_path, cleanup):
-    m, _r, proxy, mc, rc = _pair(kinds, tmp_path, cleanup)
-    w = _writer(m.port, cleanup)
+    # a backlog that covers the gap by construction: the writer may produce ~1 MB/s and the
+    # replica reconnects up to a second after restore()
+    m, r, proxy, mc, rc = _pair(kinds, tmp_path, cleanup, master_extra=("--repl-backlog-size", "16mb"))
+    w = _writer(m.port, cleanup, pause=0.0005)
     _ran(w, 200)
     wait_until(lambda: _master_sees_replicas(mc, 1), 5, "master does not list its replica")
     base = sync_stats(mc)
@@ -192,7 +195,7 @@ def test_cut_and_restore_partial_resync(kinds, tmp_path, cleanup):
     w.stop()
     wait_converged(mc, rc)
     after = sync_stats(mc)
-    assert after["sync_partial_ok"] == base["sync_partial_ok"] + 2, (base, after)
+    assert after["sync_partial_ok"] == base["sync_partial_ok"] + 2, (base, after, sync_log(m, r))
     assert after["sync_full"] == base["sync_full"], (base, after)
     assert after["sync_partial_err"] == base["sync_partial_err"]
     assert w.errors == 0
@@ -202,7 +205,7 @@ def test_cut_and_restore_partial_resync(kinds, tmp_path, cleanup):
 
 @pytest.mark.parametrize("kinds", PAIRS, ids=PAIR_IDS)
 def test_gap_bigger_than_backlog_full_resync(kinds, tmp_path, cleanup):
-    m, _r, proxy, mc, rc = _pair(kinds, tmp_path, cleanup, master_extra=("--repl-backlog-size", "16kb"))
+    m, r, proxy, mc, rc = _pair(kinds, tmp_path, cleanup, master_extra=("--repl-backlog-size", "16kb"))
     w = _writer(m.port, cleanup, pause=0.001)
     _ran(w, 100)
     base = sync_stats(mc)
@@ -223,7 +226,7 @@ def test_gap_bigger_than_backlog_full_resync(kinds, tmp_path, cleanup):
     wait_converged(mc, rc)
     after = sync_stats(mc)
     assert after["sync_full"] == base["sync_full"] + 1, (base, after)
-    assert after["sync_partial_ok"] == base["sync_partial_ok"], (base, after)
+    assert after["sync_partial_ok"] == base["sync_partial_ok"], (base, after, sync_log(m, r))
     # the replica asked to continue (PSYNC <replid> <offset>) and was refused: counted as an error
     assert after["sync_partial_err"] == base["sync_partial_err"] + 1, (base, after)
     assert rc.get("bulk:1499").startswith(b"1499:")
@@ -250,7 +253,8 @@ def test_replica_killed_and_restarted(kinds, tmp_path, cleanup):
     # one sync more, whichever kind: a replica that kept the RDB of its first sync (Redis keeps
     # it: repl-diskless-load disabled, rdb-del-sync-files no) and read repl-id / repl-offset
     # from it PSYNCs, otherwise it resyncs in full
-    assert after["sync_full"] + after["sync_partial_ok"] == base["sync_full"] + base["sync_partial_ok"] + 1
+    assert after["sync_full"] + after["sync_partial_ok"] == base["sync_full"] + base["sync_partial_ok"] + 1, (
+        base, after, sync_log(m, r))
     _record(kinds, "replica SIGKILL+restart", base, after)
 
 
@@ -272,7 +276,7 @@ def test_replica_shutdown_save_restart_psync(kinds, tmp_path, cleanup):
     wait_link_up(rc)
     wait_converged(mc, rc)
     after = sync_stats(mc)
-    assert after["sync_partial_ok"] == base["sync_partial_ok"] + 1, (base, after)
+    assert after["sync_partial_ok"] == base["sync_partial_ok"] + 1, (base, after, sync_log(m, r))
     assert after["sync_full"] == base["sync_full"], (base, after)
     assert rc.get("after-restart") == b"1"
 
@@ -336,8 +340,8 @@ def test_silent_link_timeout_then_partial_resync(kinds, tmp_path, cleanup):
     """The link goes silent (no FIN, no RST): with repl-timeout 2 both ends drop it (the replica
     after 2 s without a byte from the master, the master after 2 s without an ACK), the replica's
     new connection hangs in the proxy; after restore() it continues with a partial resync."""
-    m, _r, proxy, mc, rc = _pair(kinds, tmp_path, cleanup, master_extra=("--repl-timeout", "2"),
-                                 replica_extra=("--repl-timeout", "2"))
+    m, r, proxy, mc, rc = _pair(kinds, tmp_path, cleanup, master_extra=("--repl-timeout", "2", "--repl-backlog-size", "16mb"),
+                                replica_extra=("--repl-timeout", "2"))
     w = _writer(m.port, cleanup, pause=0.002)
     _ran(w, 100)
     base = sync_stats(mc)
@@ -353,7 +357,7 @@ def test_silent_link_timeout_then_partial_resync(kinds, tmp_path, cleanup):
     w.stop()
     wait_converged(mc, rc)
     after = sync_stats(mc)
-    assert after["sync_partial_ok"] == base["sync_partial_ok"] + 1, (base, after)
+    assert after["sync_partial_ok"] == base["sync_partial_ok"] + 1, (base, after, sync_log(m, r))
     assert after["sync_full"] == base["sync_full"], (base, after)
 
 
@@ -424,7 +428,7 @@ def test_promotion_psync2(kinds, tmp_path, cleanup):
     w2.stop()
     wait_converged(c1, c2)
     after = sync_stats(c1)
-    assert after["sync_partial_ok"] == base["sync_partial_ok"] + 1, (base, after)
+    assert after["sync_partial_ok"] == base["sync_partial_ok"] + 1, (base, after, sync_log(r1, r2))
     assert after["sync_full"] == base["sync_full"], (base, after)
     assert info(c2)["master_replid"] == info(c1)["master_replid"]
 
