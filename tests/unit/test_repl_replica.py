@@ -376,10 +376,6 @@ def test_send_ack_is_the_offset_before_getack(rig):
     net.take()
     net.feed(encode_request("SET", "k", "v"))
     off = st.repl.link.reploff
-    if "replconf" not in st.command_rows:
-        replica.replication_send_ack(st)
-        assert net.take() == encode_request("REPLCONF", "ACK", str(off))
-        return
     getack = encode_request("REPLCONF", "GETACK", "*")
     net.feed(getack)
     assert net.take() == encode_request("REPLCONF", "ACK", str(off))

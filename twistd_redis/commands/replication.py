@@ -94,11 +94,9 @@ def replconf_command(c: Client, argv: list[bytes]) -> object:
             # our master asks for an ACK now (the replica side answers it)
             state = c.state
             if state.repl.masterhost is not None and c.flags & CLIENT_MASTER:
-                from ..replication import replica
+                from ..replication.replica import replication_send_ack
 
-                send_ack = getattr(replica, "replication_send_ack", None)  # helper "replica"'s
-                if send_ack is not None:
-                    send_ack(state)
+                replication_send_ack(state)
             return NOTHING
         elif opt == b"rdb-only":
             v = parse_int(val)
