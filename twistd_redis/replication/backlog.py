@@ -108,6 +108,9 @@ class Replication:
         self.stat_sync_partial_ok = 0
         self.stat_sync_partial_err = 0
         self._cron_last = state.clock.seconds()
+        from . import master
+
+        self._master = master  # imported once: the feed below is on every write's path
         state.config.on_change("repl-backlog-size", self._backlog_size_changed)
 
     # ------------------------------------------------------------ ids (PSYNC2)
@@ -145,10 +148,8 @@ class Replication:
             targets.append(self._feed_target)
 
     def _feed_target(self, dbid: int, argv: list[bytes]) -> None:
-        """The propagation target (state.propagate calls ``target(dbid, argv)``)."""
-        from .master import feed_replicas
-
-        feed_replicas(self.state, dbid, argv)
+        """The propagation target while a backlog exists (state.propagate calls it)."""
+        self._master.feed_replicas(self.state, dbid, argv)
 
     def free_backlog(self) -> None:
         """freeReplicationBacklog: propagate() stops feeding the stream."""
