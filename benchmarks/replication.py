@@ -83,7 +83,7 @@ def online_replicas(master_port: int) -> int:
 
 
 def start(kind: str, core: int | None, python: str, extra: list[str] | None = None) -> Server:
-    debug = ["--enable-debug-command", "local"] if kind == "redis" else []  # DEBUG POPULATE
+    debug = ["--enable-debug-command", "local"]  # DEBUG POPULATE (both default to "no")
     srv = Server(kind, kind, free_port(), core, python, extra=FAST + debug + list(extra or []))
     srv.start()
     return srv
