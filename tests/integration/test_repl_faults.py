@@ -1,12 +1,17 @@
 """Replication under faults, converging key by key: every scenario runs with a real redis-server on
 both ends first (the control that proves the harness), then with ours as master, as replica and as
-both (ids ``<master>-<replica>``).
+both (ids ``<master>-<replica>``; a side of ours is skipped, named, only while our server lacks
+PSYNC / REPLICAOF / ROLE).
 
-* the link cut and restored during a write load: the replica continues with a partial resync;
-* a gap bigger than the backlog: a full resync;
-* the replica killed (SIGKILL) and restarted on the same folder;
-* the master stopped and restarted on the same folder (it saves on shutdown);
-* a chain A -> B -> C under writes (C converges with A; ours as the middle hop);
+* the link cut and restored twice during a write load: partial resyncs (sync_partial_ok +2);
+* a gap bigger than a 16kb backlog: a full resync (sync_full +1, sync_partial_err +1);
+* a silent link (no FIN/RST) noticed by repl-timeout on both ends, then a partial resync;
+* the replica SIGKILLed and restarted on the same folder (Redis continues from the RDB its first
+  sync left: recorded, not required); the replica SIGTERMed with save points (required: Redis 7.0
+  reloads repl-id / repl-offset from its RDB and PSYNCs);
+* the master SIGKILLed (comes back empty under a new id: full resync, the replica drops the old
+  data) and SIGTERMed with save points (Redis 7.0 reloads its old id as replid2: partial resync);
+* a chain A -> B -> C under writes (C converges with A; ours as the middle hop between reals);
 * promotion: REPLICAOF NO ONE on one replica, the other one pointed at it continues with a partial
   resync thanks to replid2 (PSYNC2).
 
@@ -446,4 +451,3 @@ def _record(kinds, what, base, after) -> None:
 def teardown_module(module) -> None:
     if RECORD:
         print("\n" + "\n".join(RECORD))
-    time.sleep(0)
