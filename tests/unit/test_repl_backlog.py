@@ -87,3 +87,20 @@ def test_backlog_freed_after_ttl_without_replicas(server):
     assert repl.backlog is not None
     server.advance(7)
     assert repl.backlog is None and repl.replid != old  # a new history: nobody may continue the old one
+
+
+def test_restore_from_rdb_as_a_master_keeps_the_history_as_replid2(server):
+    """What redis-server 7.0.15 shows after restarting from an RDB saved with repl-id X and
+    repl-offset 50: replid2 X valid up to 51, offset 50, an empty backlog starting at 51."""
+    repl = server.state.repl
+    repl.restore_from_rdb("b" * 40, 50, 0, replica=False)
+    assert (repl.replid2, repl.second_repl_offset, repl.master_repl_offset) == ("b" * 40, 51, 50)
+    assert repl.replid != "b" * 40
+    assert (repl.backlog.offset, repl.backlog.histlen) == (51, 0)
+
+
+def test_restore_from_rdb_as_a_replica_takes_the_history_as_its_own(server):
+    repl = server.state.repl
+    repl.restore_from_rdb("c" * 40, 70, 3, replica=True)
+    assert (repl.replid, repl.master_repl_offset, repl.backlog) == ("c" * 40, 70, None)
+    assert repl.startup_cached_master == ("c" * 40, 70, 3)  # the first PSYNC continues from it

@@ -219,10 +219,12 @@ def load_rdb(state: Any, data: bytes, *, replace: bool = True, aof_preamble: boo
     from . import rdb
 
     now = state.now_ms()
-    master = not state.is_replica()
+    # a replica keeps expired keys (its master's DEL comes); at startup replicaof is only config
+    master = not state.is_replica() and not state.config["replicaof"]
     ndbs = len(state.dbs)
     loaded = expired = 0
     mgr = getattr(state, "persistence", None)
+    repl_aux: dict[bytes, bytes] = {}
     was_loading = state.loading
     state.loading = True
     lruclock = state.lruclock
@@ -271,6 +273,8 @@ def load_rdb(state: Any, data: bytes, *, replace: bool = True, aof_preamble: boo
                         log.info("RDB age %d seconds", max(age, 0))
                     except ValueError:
                         pass
+                elif key in (b"repl-id", b"repl-offset", b"repl-stream-db"):
+                    repl_aux[key] = val
                 elif key == b"used-mem":
                     try:
                         log.info("RDB memory usage when created %.2f Mb", int(val) / (1024 * 1024))
@@ -287,6 +291,7 @@ def load_rdb(state: Any, data: bytes, *, replace: bool = True, aof_preamble: boo
     if mgr is not None:
         mgr.keys_loaded = loaded
         mgr.keys_expired = expired
+        mgr.loaded_repl_aux = repl_aux
     log.info("Done loading RDB, keys loaded: %d, keys expired: %d.", loaded, expired)
     return loaded
 
@@ -327,6 +332,17 @@ def load_on_startup(state: Any) -> None:
         raise StartupError("Bad RDB file %s: %s" % (path, e)) from None
     state.dirty = 0
     log.info("DB loaded from disk: %.3f seconds", time.monotonic() - start)
+    aux = getattr(state.persistence, "loaded_repl_aux", None) or {}
+    try:
+        replid = aux[b"repl-id"].decode("ascii")
+        offset = int(aux[b"repl-offset"])
+        stream_db = int(aux[b"repl-stream-db"])
+    except (KeyError, ValueError, UnicodeDecodeError):
+        return
+    if len(replid) == 40 and offset != -1 and stream_db != -1:
+        # the history this file belongs to: a replica continues it with PSYNC, a master keeps
+        # it as replid2 so its replicas can (Redis 7.0's loadDataFromDisk)
+        state.repl.restore_from_rdb(replid, offset, stream_db, replica=bool(state.config["replicaof"]))
 
 
 # ------------------------------------------------------------------ the manager

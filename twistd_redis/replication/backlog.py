@@ -103,6 +103,8 @@ class Replication:
         self.masterhost: str | None = None
         self.masterport = 0
         self.link: Any = None
+        # (replid, offset, db) from the RDB loaded at startup by a configured replica
+        self.startup_cached_master: tuple[str, int, int] | None = None
         # stats (INFO stats): sync_full, sync_partial_ok, sync_partial_err
         self.stat_sync_full = 0
         self.stat_sync_partial_ok = 0
@@ -135,6 +137,24 @@ class Replication:
             self.second_repl_offset,
             self.replid,
         )
+
+    def restore_from_rdb(self, replid: str, offset: int, stream_db: int, replica: bool) -> None:
+        """loadDataFromDisk with the RDB's repl-id / repl-offset / repl-stream-db. A replica
+        takes the id and offset as its own and keeps them as the cached master its first
+        PSYNC continues from (replication_start); a master keeps them as replid2 /
+        second_repl_offset with a backlog starting right after, so the replicas of its former
+        life continue with +CONTINUE."""
+        if replica:
+            self.replid = replid
+            self.master_repl_offset = offset
+            self.startup_cached_master = (replid, offset, stream_db)
+            return
+        self.replid2 = replid
+        self.second_repl_offset = offset + 1
+        self.master_repl_offset += offset
+        self.free_backlog()
+        self.create_backlog()
+        self.no_replicas_since = self.state.clock.seconds()
 
     # ------------------------------------------------------------ backlog
 

@@ -900,6 +900,11 @@ def set_master(state: Any, host: str, port: int, from_config: bool = False) -> N
             "Before turning into a replica, using my own master parameters to synthesize a cached master: "
             "I may be able to synchronize with the new master with just a partial transfer."
         )
+    if from_config and repl.startup_cached_master is not None:
+        # the RDB loaded at startup named our place in the master's history
+        replid, offset, dbid = repl.startup_cached_master
+        repl.startup_cached_master = None
+        new.cached = CachedMaster(replid, offset, dbid)
     repl.link = new
     _config_replicaof(state, "%s %d" % (host, port))
     state.update_gates()
