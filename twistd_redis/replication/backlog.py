@@ -191,9 +191,7 @@ class Replication:
         backlog.append(data)
         self.master_repl_offset += len(data)
         if self.replicas:
-            from .master import write_to_replicas
-
-            write_to_replicas(self.state, data)
+            self._master.write_to_replicas(self.state, data)
 
     # ------------------------------------------------------------ cron
 

@@ -41,6 +41,7 @@ from typing import Any
 from ..client import CLIENT_DISCONNECT_HOOKS, CLIENT_SLAVE, Client
 from ..obuf import OBUF_CLASS_FLAGS
 from ..persistence import child as childmod
+from ..resp import _BULK_HDR
 
 
 class _Log:
@@ -92,10 +93,11 @@ RDB_EOF_MARK_SIZE = 40
 
 
 def _multibulk(argv: list[bytes]) -> bytes:
-    parts = [b"*%d\r\n" % len(argv)]
-    for a in argv:
-        parts.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(parts)
+    """The command as the stream carries it (one join; bulk headers from resp's cache)."""
+    try:
+        return b"*%d\r\n" % len(argv) + b"\r\n".join([_BULK_HDR[len(a)] + a for a in argv]) + b"\r\n"
+    except IndexError:  # an argument of 4 KB or more
+        return b"*%d\r\n" % len(argv) + b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv])
 
 
 class ReplicaLink:
