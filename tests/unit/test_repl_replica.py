@@ -356,6 +356,29 @@ def test_every_split_point(rig):
     assert c.call("GET", "k") == b"x" * 20 + b"yz"
 
 
+def test_one_read_of_many_commands_keeps_exact_offsets(rig):
+    """A whole read parsed at once (hiredis fast path): reploff still moves per command, so a
+    GETACK in the middle of the read is answered with the offset before it, a MULTI in the
+    middle is counted only at its EXEC, and what is proxied is exactly what was read."""
+    srv, net = rig
+    st = srv.state
+    c = become_replica(srv, net)
+    link = st.repl.link
+    base = link.reploff
+    head = encode_request("SELECT", "1") + encode_request("SET", "k", "v" * 5000)  # a 4 KB+ bulk
+    getack = encode_request("REPLCONF", "GETACK", "*")
+    tx = encode_request("MULTI") + encode_request("INCR", "n") + encode_request("EXEC")
+    tail = encode_request("LPUSH", "l", "a", "b")
+    net.take()
+    net.feed(head + getack + tx + tail[:7])
+    assert net.take() == encode_request("REPLCONF", "ACK", str(base + len(head)))
+    assert link.reploff == base + len(head + getack + tx)
+    net.feed(tail[7:])
+    assert link.reploff == link.read_reploff == base + len(head + getack + tx + tail)
+    assert st.repl.backlog.read_from(base + 1) == head + getack + tx + tail
+    assert c.call("SELECT", "1") == b"OK" and c.call("GET", "n") == b"1" and c.call("LLEN", "l") == 2
+
+
 def test_replies_never_reach_the_master_and_ack_every_second(rig):
     srv, net = rig
     st = srv.state
