@@ -29,31 +29,10 @@ import time
 from typing import Any
 
 from ..errors import RedisError
+from ..serverlog import ServerLog
 from . import child
 
-
-class _Log:
-    """Redis-style log lines through Twisted's logging (what twistd and ``python -m
-    twistd_redis`` print), printf-style like serverLog."""
-
-    def __init__(self) -> None:
-        from twisted.logger import Logger
-
-        self._log = Logger(namespace="twistd_redis.persistence")
-
-    @staticmethod
-    def _text(fmt: str, args: tuple) -> str:
-        msg = fmt % args if args else fmt
-        return msg.replace("{", "{{").replace("}", "}}")
-
-    def info(self, fmt: str, *args: Any) -> None:
-        self._log.info(self._text(fmt, args))
-
-    def warning(self, fmt: str, *args: Any) -> None:
-        self._log.warn(self._text(fmt, args))
-
-
-log = _Log()
+log = ServerLog("twistd_redis.persistence")
 
 CONFIG_BGSAVE_RETRY_DELAY = 5  # seconds between save-point retries after a failed BGSAVE
 

@@ -42,33 +42,9 @@ from ..client import CLIENT_DISCONNECT_HOOKS, CLIENT_SLAVE, Client
 from ..obuf import OBUF_CLASS_FLAGS
 from ..persistence import child as childmod
 from ..resp import _BULK_HDR
+from ..serverlog import ServerLog
 
-
-class _Log:
-    """Redis-style log lines through Twisted's logging (what twistd and ``python -m
-    twistd_redis`` print), printf-style like serverLog."""
-
-    def __init__(self) -> None:
-        from twisted.logger import Logger
-
-        self._log = Logger(namespace="twistd_redis.replication")
-
-    @staticmethod
-    def _text(fmt: str, args: tuple) -> str:
-        msg = fmt % args if args else fmt
-        return msg.replace("{", "{{").replace("}", "}}")
-
-    def info(self, fmt: str, *args: Any) -> None:
-        self._log.info(self._text(fmt, args))
-
-    def warning(self, fmt: str, *args: Any) -> None:
-        self._log.warn(self._text(fmt, args))
-
-    def exception(self, fmt: str, *args: Any) -> None:
-        self._log.failure(self._text(fmt, args))
-
-
-log = _Log()
+log = ServerLog("twistd_redis.replication")
 
 # replstate (Redis's SLAVE_STATE_*), internal; ReplicaLink.repl_state is INFO's word for it
 WAIT_BGSAVE_START = 0
