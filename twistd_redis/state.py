@@ -204,11 +204,8 @@ class ServerState(Service):
         from .replication.backlog import Replication
 
         self.repl = Replication(self)  # ids, offsets, backlog, replicas, master link (replication/)
-        from .replication.wait import refresh_good_replicas
-
         for name in ("min-replicas-to-write", "min-replicas-max-lag"):
-            self.config.on_change(name, lambda v: self.update_gates())
-            self.config.on_change(name, lambda v: refresh_good_replicas(self))  # updateGoodSlaves
+            self.config.on_change(name, self._min_replicas_changed)
         self.update_gates()
 
     # ------------------------------------------------------------ setup
@@ -505,6 +502,12 @@ class ServerState(Service):
         for spec in self._queued_specs(c):
             flags |= spec.flags
         return flags
+
+    def _min_replicas_changed(self, value: Any) -> None:
+        from .replication.wait import refresh_good_replicas
+
+        self.update_gates()
+        refresh_good_replicas(self)  # updateGoodSlaves
 
     def update_gates(self) -> None:
         """Decide whether every client must pass _slow_gates (Redis checks these per command;
