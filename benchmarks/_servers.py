@@ -79,6 +79,29 @@ def send_command(port: int, *args: bytes, timeout: float = 5.0) -> bytes:
         return buf
 
 
+def mset_fill(port: int, n: int, chunk: int = 1000) -> None:
+    """``key:<i>`` = ``value:<i>`` for i < n: pipelined MSETs of ``chunk`` keys, 50 in flight."""
+    with socket.create_connection(("127.0.0.1", port), timeout=600) as s:
+        pending = 0
+        buf = b""
+        for start in range(0, n, chunk):
+            stop = min(n, start + chunk)
+            parts = [b"*%d\r\n$4\r\nMSET\r\n" % (1 + 2 * (stop - start))]
+            for i in range(start, stop):
+                k, v = b"key:%d" % i, b"value:%d" % i
+                parts.append(b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(k), k, len(v), v))
+            s.sendall(b"".join(parts))
+            pending += 1
+            while pending >= 50 or (stop == n and pending):
+                buf += s.recv(65536)
+                got = buf.count(b"\r\n")
+                if got:
+                    if buf.replace(b"+OK\r\n", b""):
+                        raise RuntimeError(f"MSET answered {buf[:100]!r}")
+                    pending -= got
+                    buf = b""
+
+
 def _die_with_parent() -> None:
     """preexec_fn: ask Linux to SIGTERM the server if the bench script itself is SIGKILLed
     (PR_SET_PDEATHSIG survives the exec of taskset and of the server)."""

@@ -38,6 +38,7 @@ from _servers import (  # noqa: E402
     free_port,
     have_taskset,
     install_signal_exit,
+    mset_fill,
     pinned,
     rss_bytes,
     send_command,
@@ -56,25 +57,7 @@ def vm_hwm(pid: int) -> int:
 
 def fill(port: int, n: int) -> None:
     """N keys key:<i> = value:<i>, MSETs of CHUNK keys, 50 in flight."""
-    with socket.create_connection(("127.0.0.1", port), timeout=300) as s:
-        pending = 0
-        buf = b""
-        for start in range(0, n, CHUNK):
-            stop = min(n, start + CHUNK)
-            parts = [b"*%d\r\n$4\r\nMSET\r\n" % (1 + 2 * (stop - start))]
-            for i in range(start, stop):
-                k, v = b"key:%d" % i, b"value:%d" % i
-                parts.append(b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(k), k, len(v), v))
-            s.sendall(b"".join(parts))
-            pending += 1
-            while pending >= 50 or (stop == n and pending):
-                buf += s.recv(65536)
-                got = buf.count(b"\r\n")
-                if got:
-                    if buf.replace(b"+OK\r\n", b""):
-                        raise RuntimeError(f"MSET answered {buf[:100]!r}")
-                    pending -= got
-                    buf = b""
+    mset_fill(port, n, CHUNK)
 
 
 def dbsize(port: int) -> int:

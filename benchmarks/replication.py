@@ -27,7 +27,6 @@ servers live in temporary folders, removed at the end.
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,7 @@ from _servers import (  # noqa: E402
     free_port,
     have_taskset,
     install_signal_exit,
+    mset_fill,
     pinned,
     send_command,
 )
@@ -94,25 +94,7 @@ def populate(port: int, n: int) -> str:
     r = send_command(port, b"DEBUG", b"POPULATE", str(n).encode(), timeout=600)
     if r.startswith(b"+OK"):
         return "DEBUG POPULATE"
-    chunk = 1000
-    with socket.create_connection(("127.0.0.1", port), timeout=600) as s:
-        pending, buf = 0, b""
-        for lo in range(0, n, chunk):
-            hi = min(n, lo + chunk)
-            parts = [b"*%d\r\n$4\r\nMSET\r\n" % (1 + 2 * (hi - lo))]
-            for i in range(lo, hi):
-                k, v = b"key:%d" % i, b"value:%d" % i
-                parts.append(b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(k), k, len(v), v))
-            s.sendall(b"".join(parts))
-            pending += 1
-            while pending >= 50 or (hi == n and pending):
-                buf += s.recv(65536)
-                got = buf.count(b"\r\n")
-                if got:
-                    if buf.replace(b"+OK\r\n", b""):
-                        raise RuntimeError(f"MSET answered {buf[:100]!r}")
-                    pending -= got
-                    buf = b""
+    mset_fill(port, n, 1000)
     return "MSET"
 
 
