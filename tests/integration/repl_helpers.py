@@ -201,13 +201,15 @@ class LinkProxy:
                     continue
                 if self._delay:
                     time.sleep(self._delay)
-                dst.settimeout(5)
-                dst.sendall(data)
-                dst.settimeout(0.1)
+                # Counted before sending: the peer's answer can reach the test before this
+                # thread runs again, and the test reads the counters as soon as it has it.
                 if upward:
                     self.bytes_up += len(data)
                 else:
                     self.bytes_down += len(data)
+                dst.settimeout(5)
+                dst.sendall(data)
+                dst.settimeout(0.1)
         except OSError:
             pass
         with self._lock:
