@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Throughput, latency and server CPU per request: twistd-redis beside a real redis-server.
 
-    python benchmarks/run.py [--quick] [--suite strings|collections|all] [--tests set,get]
+    python benchmarks/run.py [--quick] [--suite strings|collections|streams|all] [--tests set,get]
                              [--scenarios c50p1,c50p16,c1p1] [--repeat N] [--no-json]
 
 Starts both servers (pinned to core 0 with taskset), runs redis-benchmark (pinned to core 1) once
@@ -21,6 +21,7 @@ import os
 import platform
 import resource
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -52,6 +53,10 @@ SUITES: dict[str, tuple[list[str], list[str]]] = {
     "strings": (ALL_TESTS, ["c50p1", "c50p16", "c1p1"]),
     "collections": (["lpush", "rpush", "lpop", "rpop", "sadd", "hset", "spop", "zadd", "lrange_100"], ["c50p1"]),
 }
+# "streams" has no redis-benchmark -t test: each is a custom command (see STREAM_TESTS), e.g.
+#   redis-benchmark -n 100000 XADD mystream '*' field value
+SUITES["streams"] = (["xadd", "xadd_maxlen", "xlen", "xrange_10", "xrange_100", "xrevrange_10", "xread_10"],
+                     ["c50p1", "c50p16"])
 SUITES["all"] = (SUITES["strings"][0] + SUITES["collections"][0], SUITES["strings"][1])
 
 # redis-benchmark's lrange_N test first runs -n LPUSHes ("LPUSH (needed to benchmark LRANGE)") in the
@@ -60,6 +65,20 @@ SUITES["all"] = (SUITES["strings"][0] + SUITES["collections"][0], SUITES["string
 # `LRANGE mylist 0 N-1`, as a redis-benchmark custom command: the CPU measured is LRANGE's alone.
 LRANGE_TESTS = {"lrange_100": 100, "lrange_300": 300, "lrange_500": 500, "lrange_600": 600}
 LRANGE_FILL = 600
+
+# Stream tests: name -> (key prepared before the run: None = deleted / "fill" = STREAM_FILL
+# entries "field value" with IDs 1-1 .. STREAM_FILL-1, the custom command redis-benchmark sends).
+# XADD's stream is deleted before each run so both servers append to the same fresh stream.
+STREAM_FILL = 1000
+STREAM_TESTS: dict[str, tuple[str | None, list[str]]] = {
+    "xadd": (None, ["XADD", "mystream", "*", "field", "value"]),
+    "xadd_maxlen": (None, ["XADD", "mystream", "MAXLEN", "~", "1000", "*", "field", "value"]),
+    "xlen": ("fill", ["XLEN", "bigstream"]),
+    "xrange_10": ("fill", ["XRANGE", "bigstream", "-", "+", "COUNT", "10"]),
+    "xrange_100": ("fill", ["XRANGE", "bigstream", "-", "+", "COUNT", "100"]),
+    "xrevrange_10": ("fill", ["XREVRANGE", "bigstream", "+", "-", "COUNT", "10"]),
+    "xread_10": ("fill", ["XREAD", "COUNT", "10", "STREAMS", "bigstream", "500-0"]),
+}
 
 # name -> (clients, pipeline, requests full, requests --quick)
 SCENARIOS: dict[str, tuple[int, int, int, int]] = {
@@ -115,6 +134,9 @@ def bench_once(srv: Server, scenario: str, test: str, n: int, client_core: int |
     if test in LRANGE_TESTS:
         prepare_lrange(srv.port)
         what = ["LRANGE", "mylist", "0", str(LRANGE_TESTS[test] - 1)]  # custom command, no -t
+    elif test in STREAM_TESTS:
+        prep, what = STREAM_TESTS[test]
+        prepare_stream(srv.port, prep)
     else:
         what = ["-t", test]
     cmd = pinned(["redis-benchmark", "-h", "127.0.0.1", "-p", str(srv.port), "-c", str(clients),
@@ -157,6 +179,31 @@ def prepare_lrange(port: int) -> None:
         raise RuntimeError(f"RPUSH mylist failed: {reply[:100]!r}")
 
 
+def prepare_stream(port: int, prep: str | None) -> None:
+    """``None``: no `mystream` (XADD starts a fresh one); ``"fill"``: `bigstream` holds
+    STREAM_FILL entries ``field value`` with IDs 1-1 .. N-1 (one pipelined write)."""
+    if prep is None:
+        send_command(port, b"DEL", b"mystream")
+        return
+    send_command(port, b"DEL", b"bigstream")
+    buf = b"".join(b"*5\r\n$4\r\nXADD\r\n$9\r\nbigstream\r\n$%d\r\n%s\r\n$5\r\nfield\r\n$5\r\nvalue\r\n"
+                   % (len(b"%d-1" % i), b"%d-1" % i) for i in range(1, STREAM_FILL + 1))
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sk:
+        sk.sendall(buf)
+        want = sum(len(b"$%d\r\n%d-1\r\n" % (len(b"%d-1" % i), i)) for i in range(1, STREAM_FILL + 1))
+        got = b""
+        while len(got) < want:
+            chunk = sk.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    if not got.startswith(b"$") or len(got) != want:
+        raise RuntimeError(f"filling bigstream failed: {got[:100]!r}")
+    reply = send_command(port, b"XLEN", b"bigstream")
+    if reply != b":%d\r\n" % STREAM_FILL:
+        raise RuntimeError(f"XLEN bigstream answered {reply[:100]!r}")
+
+
 def summarize(runs: list[Run]) -> Summary:
     good = [r for r in runs if r.ok]
     errors = [r.error for r in runs if not r.ok]
@@ -192,7 +239,7 @@ def print_table(scenario: str, n: int, tests: list[str], res: dict[tuple[str, st
                 names: list[str]) -> None:
     clients, pipeline, _, _ = SCENARIOS[scenario]
     print(f"\n=== -c {clients} -P {pipeline}   (-n {n} per test) ===")
-    hdr = (f"{'test':<11}{'server':<7}{'req/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}"
+    hdr = (f"{'test':<13}{'server':<7}{'req/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}"
            f"{'srv core':>9}{'cli core':>9}")
     print(hdr)
     print("-" * len(hdr))
@@ -200,17 +247,17 @@ def print_table(scenario: str, n: int, tests: list[str], res: dict[tuple[str, st
         for name in names:
             s = res[(scenario, test, name)]
             if s.rps:
-                print(f"{test:<11}{name:<7}{s.rps:>11,.0f}{s.p50_ms:>9.3f}{s.p99_ms:>9.3f}"
+                print(f"{test:<13}{name:<7}{s.rps:>11,.0f}{s.p50_ms:>9.3f}{s.p99_ms:>9.3f}"
                       f"{s.cpu_us:>12.2f}{s.server_busy:>8.0%}{s.client_busy:>9.0%}")
             else:
                 err = s.errors[0] if s.errors else "?"
-                print(f"{test:<11}{name:<7}  FAILED: {err[:80]}{'...' if len(err) > 80 else ''}")
+                print(f"{test:<13}{name:<7}  FAILED: {err[:80]}{'...' if len(err) > 80 else ''}")
         if len(names) == 2:
             ours, red = res[(scenario, test, "ours")], res[(scenario, test, "redis")]
             rr, cr = ratio(ours.rps, red.rps), ratio(ours.cpu_us, red.cpu_us)
             rps_v = verdict(rr, RPS_TARGET.get(scenario), True)
             cpu_v = verdict(cr, CPU_TARGET.get(scenario) if test in CPU_TARGET_TESTS else None, False)
-            print(f"{'':<11}{'ratio':<7}  rps ours/redis {fmt_ratio(rr)} {rps_v:<14}"
+            print(f"{'':<13}{'ratio':<7}  rps ours/redis {fmt_ratio(rr)} {rps_v:<14}"
                   f"  CPU/req ours/redis {fmt_ratio(cr)} {cpu_v}")
         print()
 
@@ -300,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
                         coarse = f"  (only {ticks} clock ticks: CPU/req +-{100 / max(ticks, 1):.0f}%)" if ticks < 100 else ""
                         status = (f"{r.rps:>11,.0f} rps  {r.cpu_us_per_req:6.2f} us/req{coarse}" if r.ok
                                   else f"FAILED: {r.error}")
-                        print(f"  [{scenario} {test:<10} {nm:<5} #{i + 1}] {status}", flush=True)
+                        print(f"  [{scenario} {test:<12} {nm:<5} #{i + 1}] {status}", flush=True)
                 for nm in names:
                     res[(scenario, test, nm)] = summarize(cell[nm])
             print_table(scenario, n, tests, res, names)
