@@ -138,7 +138,7 @@ def xinfo_consumers_command(c: Client, argv: list[bytes]):
     s = _lookup(c, key)
     cg = s.groups.get(group)
     if cg is None:
-        raise RedisError("NOGROUP No such consumer group '%s' for key name '%s'" % (_cstr(group), _cstr(key)))
+        raise RedisError(f"NOGROUP No such consumer group '{_cstr(group)}' for key name '{_cstr(key)}'")
     now = c.state.mstime
     out = []
     for name, consumer in cg.consumers.items():
