@@ -45,7 +45,7 @@ def _cstr(b: bytes) -> str:
 
 
 def _nogroup(key: bytes, group: bytes) -> RedisError:
-    return RedisError("NOGROUP No such key '%s' or consumer group '%s'" % (_cstr(key), _cstr(group)))
+    return RedisError(f"NOGROUP No such key '{_cstr(key)}' or consumer group '{_cstr(group)}'")
 
 
 def _lookup_group(c: Client, key: bytes, group: bytes) -> tuple[RedisStream, StreamCG]:
@@ -153,7 +153,7 @@ def xpending_command(c: Client, argv: list[bytes]) -> Any:
         if startidx + 3 < argc:
             consumername = argv[startidx + 3]
 
-    s, cg = _lookup_group(c, argv[1], argv[2])
+    _, cg = _lookup_group(c, argv[1], argv[2])
     if justinfo:
         pel = cg.pel
         if not pel:
@@ -177,7 +177,7 @@ def xpending_command(c: Client, argv: list[bytes]) -> Any:
         if minidle and now - nack.delivery_time < minidle:
             continue
         elapsed = now - nack.delivery_time
-        out.append([format_id(sid), nack.consumer.name, elapsed if elapsed > 0 else 0, nack.delivery_count])
+        out.append([format_id(sid), nack.consumer.name, max(0, elapsed), nack.delivery_count])
         count -= 1
         if not count:
             break
@@ -239,7 +239,7 @@ def xclaim_command(c: Client, argv: list[bytes]) -> Any:
             j += 1
             last_id = parse_id(argv[j], 0, strict=True)
         else:
-            raise RedisError("ERR Unrecognized XCLAIM option '%s'" % _cstr(argv[j]))
+            raise RedisError(f"ERR Unrecognized XCLAIM option '{_cstr(argv[j])}'")
         j += 1
 
     propagate_last_id = False
