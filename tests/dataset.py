@@ -4,12 +4,14 @@
 strings (short, int-encoded, negative, long compressible, binary, with a TTL), lists (small
 listpack and quicklist of several nodes), sets (intset, small listpack-size and hashtable), hashes
 (listpack, hashtable, a long value), sorted sets (listpack, skiplist) and, with ``streams=True``,
-a stream with deletions, a consumer group and pending entries.
+a stream with deletions, two consumer groups, consumers with and without pending entries, entries
+delivered by XREADGROUP, XCLAIM (pinned TIME, RETRYCOUNT) and XAUTOCLAIM, acknowledged ones.
 
 ``capture(client)`` reads every database into the shape of tests/data/rdb-samples/*.json: per db
 (a str), per key (text), ``{"type", "value", "has_ttl"}``; binary texts as ``{"hex": ...}``, sets
 sorted, zsets as [member, score] in rank order with scores as the server prints them, streams as
-``{"entries": [[id, [f, v, ...]]], "groups": [XINFO GROUPS rows, values as text]}``. So "the same
+``{"entries": [[id, [f, v, ...]]], "groups": [XINFO GROUPS rows, values as text], "full": XINFO STREAM
+FULL COUNT 0 flattened, without seen-time}``. So "the same
 data" is ``capture(a) == capture(b)``.
 """
 
@@ -64,9 +66,37 @@ def fill(client: Any, large: bool = True, streams: bool = False, dbs: tuple[int,
             client.xgroup_create(s, "grp", id="0")
             client.xreadgroup("grp", "alice", {s: ">"}, count=5)
             client.xack(s, "grp", "1001-1")
+            # a second consumer, an entry claimed away with a pinned delivery time and count,
+            # a consumer without pending entries, a group read from a known counter, XAUTOCLAIM
+            client.xreadgroup("grp", "bob", {s: ">"}, count=3)
+            client.execute_command("XCLAIM", s, "grp", "carol", 0, "1003-0", "TIME", 1600000000000, "RETRYCOUNT", 4)
+            client.execute_command("XGROUP", "CREATECONSUMER", s, "grp", "dave")
+            client.execute_command("XGROUP", "CREATE", s, "grp2", "1020-0", "ENTRIESREAD", 20)
+            client.xreadgroup("grp2", "erin", {s: ">"}, count=4)
+            client.execute_command("XAUTOCLAIM", s, "grp2", "frank", 0, "0-0", "COUNT", 1)
             n += 1
     client.execute_command("SELECT", 0)
     return n
+
+
+def _flat(v: Any) -> Any:
+    """A reply as RESP2 shapes it (maps flattened), values as text; ``seen-time`` (a consumer's
+    last interaction: a replica sets it when it replays the command) is left out."""
+    if isinstance(v, dict):
+        v = [x for kv in v.items() for x in kv]
+    if isinstance(v, list):
+        out = []
+        i = 0
+        while i < len(v):
+            if v[i] == b"seen-time":
+                i += 2
+                continue
+            out.append(_flat(v[i]))
+            i += 1
+        return out
+    if isinstance(v, bytes):
+        return _text(v)
+    return v if v is None else str(v)
 
 
 def _stream(client: Any, key: bytes) -> dict:
@@ -76,7 +106,10 @@ def _stream(client: Any, key: bytes) -> dict:
         if isinstance(row, dict):
             row = [x for kv in row.items() for x in kv]
         groups.append([x.decode() if isinstance(x, bytes) else None if x is None else str(x) for x in row])
-    return {"entries": entries, "groups": groups}
+    # everything else XINFO STREAM FULL shows: stream metadata, node counts, PELs with delivery
+    # times and counts, consumers
+    full = _flat(client.execute_command("XINFO", "STREAM", key, "FULL", "COUNT", 0))
+    return {"entries": entries, "groups": groups, "full": full}
 
 
 def _value(client: Any, key: bytes, kind: str) -> Any:
