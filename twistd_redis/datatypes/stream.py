@@ -1,10 +1,18 @@
 """The stream value (t_stream.c, Redis 7.0): entries ordered by ID, consumer groups, PELs.
 
 IDs are ``(ms, seq)`` tuples of unsigned 64-bit integers; tuple order is Redis's
-streamCompareID order. Entries live in a SortedDict ``(ms, seq) -> [field, value, ...]`` so
-range reads, first/last and deletes are O(log N). Deleted entries leave no tombstone here (Redis
-keeps them flagged inside its listpack nodes until the node empties; nothing observable depends
-on that except XINFO STREAM's radix-tree-keys/nodes, see ``node_count``).
+streamCompareID order. Live entries live in a SortedDict ``(ms, seq) -> [field, value, ...]`` so
+range reads, first/last and deletes are O(log N).
+
+Listpack nodes (``nodes``: SortedDict master ID -> StreamNode) mirror Redis's rax of listpacks
+exactly as t_stream.c builds them: streamAppendItem opens a new node when the tail's listpack
+bytes + the new entry's raw field/value bytes reach stream-node-max-bytes, or it holds
+stream-node-max-entries entries (live + deleted); XDEL and exact trims leave tombstones (flagged
+entries, their fields kept, as Redis keeps them) until a node's last live entry goes (XDEL drops
+the node); ``~`` trims drop whole nodes only. A node's listpack size is kept arithmetically
+(listpack element sizes, integer-looking strings stored as integers, SAMEFIELDS compaction), so
+an append costs O(fields) plus O(log N) for the dict insert, and RDB files carry the nodes
+byte for byte as Redis writes them (``StreamNode.listpack``).
 
 Stream metadata as Redis 7.0 keeps it:
   last_id               the last generated ID (XADD's floor; survives deletes and trims)
@@ -29,6 +37,7 @@ from collections.abc import Iterator
 
 from sortedcontainers import SortedDict
 
+from ..persistence.listpack import listpack_encode, lp_string_to_int64
 from . import register_type
 
 __all__ = [
@@ -41,6 +50,7 @@ __all__ = [
     "StreamConsumer",
     "StreamID",
     "StreamNACK",
+    "StreamNode",
     "format_id",
 ]
 
@@ -146,6 +156,134 @@ class StreamCG:
         return True
 
 
+STREAM_ITEM_FLAG_DELETED = 1
+STREAM_ITEM_FLAG_SAMEFIELDS = 2
+STREAM_LISTPACK_MAX_SIZE = 1 << 30
+_MASK64 = (1 << 64) - 1
+_INT_LIKE_FIRST = frozenset(b"-123456789")
+
+
+def lp_int_size(v: int) -> int:
+    """Bytes of one listpack integer element (encoding + back-length)."""
+    if 0 <= v <= 127:
+        return 2
+    if -4096 <= v <= 4095:
+        return 3
+    if -32768 <= v <= 32767:
+        return 4
+    if -8388608 <= v <= 8388607:
+        return 5
+    if -2147483648 <= v <= 2147483647:
+        return 6
+    return 10
+
+
+def lp_str_size(s: bytes) -> int:
+    """Bytes of one listpack element holding ``s`` as lpAppend stores it (an integer when
+    ``s`` is a canonical int64, else a string)."""
+    n = len(s)
+    if n < 21 and n and (s[0] in _INT_LIKE_FIRST or s == b"0"):
+        v = lp_string_to_int64(s)
+        if v is not None:
+            return lp_int_size(v)
+    if n < 64:
+        e = n + 1
+    elif n < 4096:
+        e = n + 2
+    else:
+        e = n + 5
+    if e <= 127:
+        return e + 1
+    if e < 16383:
+        return e + 2
+    if e < 2097151:
+        return e + 3
+    if e < 268435455:
+        return e + 4
+    return e + 5
+
+
+def _i64(v: int) -> int:
+    v &= _MASK64
+    return v - (1 << 64) if v >= (1 << 63) else v
+
+
+class StreamNode:
+    """One listpack node: master ID and fields, every entry ID it holds in order (``ids``,
+    tombstones included), the tombstones' fields (``dead``: sid -> fields), live/deleted
+    counters and the listpack's byte size (lpBytes)."""
+
+    __slots__ = ("count", "dead", "deleted", "fields", "ids", "master", "nbytes")
+
+    def __init__(self, master: tuple[int, int], fields: list[bytes]) -> None:
+        self.master = master
+        self.fields = fields
+        self.ids: list[tuple[int, int]] = []
+        self.dead: dict = {}
+        self.count = 0
+        self.deleted = 0
+        # header (6) + count 0 + deleted 0 + num-fields + fields + master terminator + EOF
+        n = 6 + 2 + 2 + lp_int_size(len(fields)) + 2 + 1
+        for f in fields:
+            n += lp_str_size(f)
+        self.nbytes = n
+
+    def entry_size(self, sid: tuple[int, int], fv: list[bytes]) -> int:
+        """Bytes of the entry ``sid`` as streamAppendItem writes it into this node."""
+        numfields = len(fv) >> 1
+        master = self.master
+        n = 2 + lp_int_size(_i64(sid[0] - master[0])) + lp_int_size(_i64(sid[1] - master[1]))
+        if numfields == len(self.fields) and fv[0::2] == self.fields:
+            for v in fv[1::2]:
+                n += lp_str_size(v)
+            return n + lp_int_size(numfields + 3)
+        n += lp_int_size(numfields)
+        for x in fv:
+            n += lp_str_size(x)
+        return n + lp_int_size(2 * numfields + 4)
+
+    def set_counts(self, count: int, deleted: int) -> None:
+        self.nbytes += lp_int_size(count) - lp_int_size(self.count) + lp_int_size(deleted) - lp_int_size(self.deleted)
+        self.count = count
+        self.deleted = deleted
+
+    def listpack(self, entries: dict) -> bytes:
+        """The node's listpack, as Redis holds it (``entries``: the stream's live entries)."""
+        mf = self.fields
+        nmf = len(mf)
+        items: list = [self.count, self.deleted, nmf, *mf, 0]
+        mms, mseq = self.master
+        dead = self.dead
+        for sid in self.ids:
+            fv = dead.get(sid)
+            flags = 0
+            if fv is None:
+                fv = entries[sid]
+            else:
+                flags = STREAM_ITEM_FLAG_DELETED
+            numfields = len(fv) >> 1
+            same = numfields == nmf and fv[0::2] == mf
+            items.append(flags | STREAM_ITEM_FLAG_SAMEFIELDS if same else flags)
+            items.append(_i64(sid[0] - mms))
+            items.append(_i64(sid[1] - mseq))
+            if same:
+                items += fv[1::2]
+                items.append(numfields + 3)
+            else:
+                items.append(numfields)
+                items += fv
+                items.append(2 * numfields + 4)
+        return listpack_encode(items)
+
+    def __repr__(self) -> str:
+        return "StreamNode(%s, count=%d, deleted=%d, bytes=%d)" % (
+            format_id(self.master).decode(),
+            self.count,
+            self.deleted,
+            self.nbytes,
+        )
+
+
 class RedisStream:
     """A stream value (TYPE "stream", OBJECT ENCODING "stream")."""
 
@@ -156,10 +294,12 @@ class RedisStream:
         "groups",
         "last_id",
         "max_deleted_entry_id",
+        "nodes",
     )
 
     def __init__(self) -> None:
         self.entries: SortedDict = SortedDict()
+        self.nodes: SortedDict = SortedDict()
         self.last_id: tuple[int, int] = MIN_ID
         self.first_id: tuple[int, int] = MIN_ID
         self.max_deleted_entry_id: tuple[int, int] = MIN_ID
@@ -179,13 +319,33 @@ class RedisStream:
         # a stream key exists even when empty: never let truthiness mean "has entries"
         return True
 
-    def append(self, sid: tuple[int, int], fields: list[bytes]) -> None:
-        """streamAppendItem after the ID check: ``sid`` must exceed last_id."""
+    def append(
+        self, sid: tuple[int, int], fields: list[bytes], max_entries: int = 100, max_bytes: int = 4096
+    ) -> None:
+        """streamAppendItem after the ID check: ``sid`` must exceed last_id. ``max_entries`` /
+        ``max_bytes``: stream-node-max-entries / -bytes (when a new node opens)."""
         if sid <= self.last_id and (self.entries or self.entries_added):
             raise ValueError("stream ID {!r} not greater than last {!r}".format(sid, self.last_id))
+        fields = list(fields)
+        nodes = self.nodes
+        node = nodes.peekitem(-1)[1] if nodes else None
+        if node is not None:
+            if max_bytes == 0 or max_bytes > STREAM_LISTPACK_MAX_SIZE:
+                max_bytes = STREAM_LISTPACK_MAX_SIZE
+            tot = 0
+            for x in fields:
+                tot += len(x)
+            if node.nbytes + tot >= max_bytes or (max_entries and node.count + node.deleted >= max_entries):
+                node = None
+        if node is None:
+            node = StreamNode(sid, fields[0::2])
+            nodes[sid] = node
+        node.set_counts(node.count + 1, node.deleted)
+        node.nbytes += node.entry_size(sid, fields)
+        node.ids.append(sid)
         if not self.entries:
             self.first_id = sid
-        self.entries[sid] = list(fields)
+        self.entries[sid] = fields
         self.last_id = sid
         self.entries_added += 1
 
@@ -211,43 +371,113 @@ class RedisStream:
         """Entries with start <= id <= end, ascending (or descending with rev)."""
         if start > end:
             return
-        for n, sid in enumerate(self.entries.irange(start, end, reverse=rev)):
+        entries = self.entries
+        for n, sid in enumerate(entries.irange(start, end, reverse=rev)):
             if count is not None and n >= count:
                 return
-            yield sid, self.entries[sid]
+            yield sid, entries[sid]
 
     def _update_first_id(self) -> None:
         """streamGetEdgeID(s, 1, 1, &first_id): (0, 0) stands for "empty" (as Redis records
         after a trim or delete of the last entry; XINFO STREAM shows recorded-first-entry-id 0-0)."""
         self.first_id = self.entries.peekitem(0)[0] if self.entries else MIN_ID
 
+    def _node_of(self, sid: tuple[int, int]) -> StreamNode | None:
+        nodes = self.nodes
+        i = nodes.bisect_right(sid) - 1
+        return nodes.peekitem(i)[1] if i >= 0 else None
+
+    def _kill(self, sid: tuple[int, int]) -> bool:
+        """streamDeleteItem / streamIteratorRemoveEntry: flag the entry deleted in its node
+        (the node goes with its last live entry). Does not touch the stream metadata."""
+        fields = self.entries.pop(sid, None)
+        if fields is None:
+            return False
+        node = self._node_of(sid)
+        if node is not None:
+            if node.count <= 1:
+                del self.nodes[node.master]
+            else:
+                node.dead[sid] = fields
+                node.set_counts(node.count - 1, node.deleted + 1)
+        return True
+
     def delete(self, sid: tuple[int, int]) -> bool:
         """XDEL of one ID: removes it, raises max_deleted_entry_id, fixes first_id."""
-        if self.entries.pop(sid, None) is None:
+        if not self._kill(sid):
             return False
         self.max_deleted_entry_id = max(self.max_deleted_entry_id, sid)
         if sid == self.first_id or not self.entries:
             self._update_first_id()
         return True
 
-    def remove_first(self, n: int) -> int:
-        """Trim helper: drop the ``n`` oldest entries (max_deleted_entry_id untouched, as
-        streamTrim). Returns how many went."""
-        n = min(n, len(self.entries))
-        for _ in range(n):
-            self.entries.popitem(0)
-        if n:
+    def trim(
+        self,
+        maxlen: int | None = None,
+        minid: tuple[int, int] | None = None,
+        approx: bool = False,
+        limit: int = 0,
+    ) -> int:
+        """streamTrim: MAXLEN (``maxlen``) or MINID (``minid``), exact or ``approx`` (whole
+        nodes only), at most ``limit`` entries when non-zero. Returns how many went."""
+        nodes = self.nodes
+        entries = self.entries
+        deleted = 0
+        while nodes:
+            if maxlen is not None and len(entries) <= maxlen:
+                break
+            node = nodes.peekitem(0)[1]
+            live = node.count
+            if limit and deleted + live > limit:
+                break
+            if maxlen is not None:
+                remove = len(entries) - live >= maxlen
+            else:
+                remove = node.ids[-1] < minid
+            if remove:
+                dead = node.dead
+                for sid in node.ids:
+                    if sid not in dead:
+                        del entries[sid]
+                del nodes[node.master]
+                deleted += live
+                continue
+            if approx:
+                break
+            gone = 0
+            dead = node.dead
+            for sid in node.ids:
+                if maxlen is not None:
+                    if len(entries) <= maxlen:
+                        break
+                elif sid >= minid:
+                    break
+                if sid not in dead:
+                    dead[sid] = entries.pop(sid)
+                    gone += 1
+            node.set_counts(node.count - gone, node.deleted + gone)
+            deleted += gone
+            break
+        if deleted:
             self._update_first_id()
-        return n
+        return deleted
+
+    def remove_first(self, n: int) -> int:
+        """Trim helper: drop the ``n`` oldest entries (an exact MAXLEN trim)."""
+        return self.trim(maxlen=max(0, len(self.entries) - n))
 
     def remove_before(self, minid: tuple[int, int]) -> int:
-        """Trim helper: drop every entry with id < minid."""
-        keys = list(self.entries.irange(maximum=minid, inclusive=(True, False)))
-        for k in keys:
-            del self.entries[k]
-        if keys:
-            self._update_first_id()
-        return len(keys)
+        """Trim helper: drop every entry with id < minid (an exact MINID trim)."""
+        return self.trim(minid=minid)
+
+    def first_node_id(self) -> tuple[int, int] | None:
+        """streamGetEdgeID(s, 1, 0): the first entry in the nodes, tombstones included (what
+        XADD/XTRIM ``MINID ~`` propagate); None when there is no node."""
+        return self.nodes.peekitem(0)[1].ids[0] if self.nodes else None
+
+    def last_valid_id(self) -> tuple[int, int]:
+        """streamLastValidID: the last live entry's ID, (0, 0) when empty."""
+        return self.entries.peekitem(-1)[0] if self.entries else MIN_ID
 
     # -- consumer groups -------------------------------------------------------------------
 
@@ -319,11 +549,37 @@ class RedisStream:
 
     # -- node layout (XINFO STREAM radix-tree-keys, RDB nodes) --------------------------------
 
-    def node_count(self, max_entries: int = 100, max_bytes: int = 4096) -> int:
-        """How many listpack nodes Redis would hold after appending these entries afresh."""
-        from ..persistence.rdb_stream import build_nodes
+    def node_ids(self) -> list[tuple[int, int]]:
+        """The master IDs of the listpack nodes, in order (XINFO STREAM radix-tree-keys)."""
+        return list(self.nodes.keys())
 
-        return sum(1 for _ in build_nodes(self, max_entries, max_bytes))
+    def node_count(self, max_entries: int = 100, max_bytes: int = 4096) -> int:
+        """How many listpack nodes the stream holds (the arguments are kept for callers that
+        passed the node limits; the nodes are tracked as the stream grew)."""
+        return len(self.nodes)
+
+    def rebuild_nodes(self, max_entries: int = 100, max_bytes: int = 4096) -> None:
+        """Lay the live entries out afresh into nodes as streamAppendItem would (for a value
+        whose ``entries`` were filled directly)."""
+        self.nodes = SortedDict()
+        entries = self.entries
+        for sid, fv in entries.items():
+            nodes = self.nodes
+            node = nodes.peekitem(-1)[1] if nodes else None
+            if node is not None:
+                mb = STREAM_LISTPACK_MAX_SIZE if max_bytes == 0 or max_bytes > STREAM_LISTPACK_MAX_SIZE else max_bytes
+                tot = sum(len(x) for x in fv)
+                if node.nbytes + tot >= mb or (max_entries and node.count + node.deleted >= max_entries):
+                    node = None
+            if node is None:
+                node = StreamNode(sid, fv[0::2])
+                nodes[sid] = node
+            node.set_counts(node.count + 1, node.deleted)
+            node.nbytes += node.entry_size(sid, fv)
+            node.ids.append(sid)
+
+    def nodes_consistent(self) -> bool:
+        return sum(n.count for n in self.nodes.values()) == len(self.entries)
 
     # -- COPY ------------------------------------------------------------------------------
 
@@ -332,6 +588,16 @@ class RedisStream:
         shared NACKs between a group and its consumers as in the original."""
         s = RedisStream()
         s.entries = SortedDict((k, list(v)) for k, v in self.entries.items())
+        for master, node in self.nodes.items():
+            n = StreamNode.__new__(StreamNode)
+            n.master = node.master
+            n.fields = list(node.fields)
+            n.ids = list(node.ids)
+            n.dead = {k: list(v) for k, v in node.dead.items()}
+            n.count = node.count
+            n.deleted = node.deleted
+            n.nbytes = node.nbytes
+            s.nodes[master] = n
         s.last_id = self.last_id
         s.first_id = self.first_id
         s.max_deleted_entry_id = self.max_deleted_entry_id

@@ -20,10 +20,11 @@ A node's listpack starts with the master entry
 (values only when ``flags`` has SAMEFIELDS: the master's field names). IDs are deltas from the
 node's master ID in uint64 arithmetic (stored as int64). Entries flagged DELETED are tombstones.
 
-Writing rebuilds the nodes as Redis's streamAppendItem would for these entries appended afresh:
-a new node when the tail node's bytes + the new entry's raw field/value bytes reach
-stream-node-max-bytes (4096) or it holds stream-node-max-entries (100) entries; the master
-entry's fields are the node's first entry's fields.
+Reading keeps the file's nodes as the value's ``nodes`` (tombstones included, byte sizes as
+stored); writing emits the value's nodes as they are (``StreamNode.listpack``), so a stream goes
+through an RDB node for node as in Redis. ``build_nodes`` lays entries out afresh as Redis's
+streamAppendItem would (a new node when the tail node's bytes + the new entry's raw field/value
+bytes reach stream-node-max-bytes (4096) or it holds stream-node-max-entries (100) entries).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from ..datatypes.stream import (
     StreamCG,
     StreamConsumer,
     StreamNACK,
+    StreamNode,
 )
 from .listpack import encode_entry, listpack_decode, listpack_encode, lp_string_to_int64
 
@@ -84,9 +86,10 @@ def decode_raw_id(b: bytes) -> tuple[int, int]:
 # -- reading --------------------------------------------------------------------------------
 
 
-def _parse_node(master: tuple[int, int], items: list, out: SortedDict) -> tuple[int, int]:
+def _parse_node(master: tuple[int, int], items: list, out: SortedDict, node: StreamNode | None = None) -> tuple[int, int]:
     """Walk one node's listpack (streamValidateListpackIntegrity's checks); put its live
-    entries into ``out``. Returns (count, deleted) from the master entry. ValueError if bad."""
+    entries into ``out`` (and every entry ID, tombstones with their fields, into ``node``).
+    Returns (count, deleted) from the master entry. ValueError if bad."""
     n = len(items)
     pos = 0
 
@@ -118,6 +121,8 @@ def _parse_node(master: tuple[int, int], items: list, out: SortedDict) -> tuple[
     mfields = [element() for _ in range(master_fields)]
     if integer() != 0:
         raise ValueError("master entry terminator is not zero")
+    if node is not None:
+        node.fields = mfields
     mms, mseq = master
     live = 0
     for _ in range(count + deleted):
@@ -139,12 +144,16 @@ def _parse_node(master: tuple[int, int], items: list, out: SortedDict) -> tuple[
             expect = 2 * nf + 4
         if integer() != expect:
             raise ValueError("stream entry lp-count mismatch")
+        sid = (ms, seq)
+        if node is not None:
+            node.ids.append(sid)
         if not flags & STREAM_ITEM_FLAG_DELETED:
-            sid = (ms, seq)
             if sid in out:
                 raise ValueError("duplicate stream entry ID")
             out[sid] = fv
             live += 1
+        elif node is not None:
+            node.dead[sid] = fv
     if pos != n:
         raise ValueError("trailing elements in stream listpack")
     return count, deleted
@@ -178,10 +187,16 @@ def read_stream(r, rdbtype: int) -> RedisStream:
         if key in seen:
             raise r.error("Listpack re-added with existing key", at)
         seen.add(key)
+        master = decode_raw_id(key)
+        node = StreamNode(master, [])
         try:
-            _parse_node(decode_raw_id(key), items, entries)
+            count, deleted = _parse_node(master, items, entries, node)
         except ValueError:
             raise r.error("Stream listpack integrity check failed.", at) from None
+        node.count = count
+        node.deleted = deleted
+        node.nbytes = len(lp)
+        s.nodes[master] = node
 
     at = r.pos
     length = r.read_len()
@@ -307,8 +322,14 @@ def build_nodes(
 
 
 def write_stream(w, s: RedisStream, max_entries: int = 100, max_bytes: int = 4096) -> None:
-    """Write a stream body (no type byte) as RDB_TYPE_STREAM_LISTPACKS_2, as Redis 7.0 does."""
-    nodes = list(build_nodes(s, max_entries, max_bytes))
+    """Write a stream body (no type byte) as RDB_TYPE_STREAM_LISTPACKS_2, as Redis 7.0 does:
+    the value's nodes as they are (laid out afresh when its node record does not match its
+    entries)."""
+    if s.nodes_consistent():
+        entries = s.entries
+        nodes = [(master, node.listpack(entries)) for master, node in s.nodes.items()]
+    else:
+        nodes = list(build_nodes(s, max_entries, max_bytes))
     w.write_len(len(nodes))
     for master, lp in nodes:
         w.write_string(raw_id(master))
