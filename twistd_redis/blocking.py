@@ -61,7 +61,7 @@ NOT_READY: Any = _NotReady()
 class Waiter:
     """One blocked client: the keys it waits on, how to serve it, its Deferred and timer."""
 
-    __slots__ = ("client", "db", "keys", "serve", "deferred", "timer", "timeout_reply", "done")
+    __slots__ = ("client", "db", "keys", "serve", "deferred", "timer", "timeout_reply", "done", "serve_deleted")
 
     def __init__(
         self,
@@ -79,6 +79,9 @@ class Waiter:
         self.deferred: defer.Deferred = defer.Deferred(self._cancel)
         self.timer: Any = None
         self.done = False
+        # opt-in (a blocked XREADGROUP): serve(key) is called even when the key is gone, as
+        # Redis 7.0.15 unblocks it with -UNBLOCKED on a deleted key; others are skipped then
+        self.serve_deleted = False
 
     def _cancel(self, d: defer.Deferred) -> None:
         """Deferred canceller (the client disconnected): forget the wait."""
@@ -210,8 +213,8 @@ def handle_clients_blocked_on_keys(state: "ServerState") -> None:
                 for w in list(q):
                     if w.done:
                         continue
-                    if w.db.peek(key) is None:
-                        break  # the key is gone: nobody else can be served from it
+                    if w.db.peek(key) is None and not w.serve_deleted:
+                        continue  # the key is gone: nothing to serve this waiter from
                     state.update_time()
                     try:
                         reply = w.serve(key)
@@ -235,9 +238,10 @@ def handle_clients_blocked_on_keys(state: "ServerState") -> None:
 
 
 def scan_database_for_ready_keys(state: "ServerState", db: "Database") -> None:
-    """scanDatabaseForReadyKeys (SWAPDB): every waited-on key of ``db`` that now exists is ready."""
+    """scanDatabaseForReadyKeys + scanDatabaseForDeletedKeys (SWAPDB): every waited-on key of
+    ``db`` is ready (a missing one only matters to ``serve_deleted`` waiters)."""
     for dbid, key in list(state.blocking_keys):
-        if dbid == db.id and db.peek(key) is not None:
+        if dbid == db.id:
             state.ready_keys[(dbid, key)] = None
 
 

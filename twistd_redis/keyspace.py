@@ -146,6 +146,8 @@ class Database:
         """dbDelete: remove key, value and TTL; True if it existed. Does not signal."""
         if self.data.pop(key, None) is None:
             return False
+        if self.state.blocking_keys:  # signalDeletedKeyAsReady (a blocked XREADGROUP is unblocked)
+            self.state.signal_key_as_ready(self, key)
         self.access.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
@@ -185,6 +187,10 @@ class Database:
 
     def flush(self) -> int:
         n = len(self.data)
+        if self.state.blocking_keys:  # signalDeletedKeyAsReady for every waited-on key
+            for dbid, key in self.state.blocking_keys:
+                if dbid == self.id and key in self.data:
+                    self.state.ready_keys[(dbid, key)] = None
         self.data = {}
         self.expires = {}
         self.access = {}
