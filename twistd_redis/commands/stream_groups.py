@@ -173,7 +173,6 @@ def _parse_read(c: Client, argv: list[bytes], xreadgroup: bool) -> tuple[_Read, 
     """xreadCommand's argument loop. Returns the options and the timeout (-1: no BLOCK)."""
     r = _Read()
     r.xreadgroup = xreadgroup
-    name = "xreadgroup" if xreadgroup else "xread"
     timeout = -1
     streams_arg = 0
     argc = len(argv)
@@ -191,10 +190,8 @@ def _parse_read(c: Client, argv: list[bytes], xreadgroup: bool) -> tuple[_Read, 
             streams_arg = i + 1
             n = argc - streams_arg
             if n % 2:
-                raise err(
-                    "Unbalanced '%s' list of streams: for each stream key an ID or '%s' must be specified."
-                    % (name, ">" if xreadgroup else "$")
-                )
+                # 7.0.15 says XREAD and '$' for XREADGROUP too
+                raise err("Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.")
             n //= 2
             r.keys = argv[streams_arg : streams_arg + n]
             break
