@@ -139,7 +139,7 @@ SCRIPTS = {
         ("XPENDING", "s", "g", "-", "+", "-5"),
         ("XPENDING", "s", "g", "-", "+", "10", "nobody"),
         ("XPENDING", "s", "g", "6-1", "+", "10"),
-        ("XPENDING", "s", "g", "-", "+", "9223372036854775807"),
+        Idle(("XPENDING", "s", "g", "-", "+", "9223372036854775807")),
         Idle(("XPENDING", "s", "g", "-", "18446744073709551615-18446744073709551615", "10")),
         Idle(("XPENDING", "s", "g", "0", "18446744073709551615", "10")),
     ],
@@ -230,7 +230,7 @@ SCRIPTS = {
         ("XCLAIM", "s", "g", "bob", "0", "1-1", "TIME", "5", "IDLE", "400000", "JUSTID"),
         ("XCLAIM", "s", "g", "carol", "350000", "1-1", "JUSTID"),
         ("XCLAIM", "s", "g", "bob", "0", "1-1", "IDLE", "400000", "TIME", "99999999999999", "JUSTID"),
-        ("XCLAIM", "s", "g", "carol", "1", "1-1", "JUSTID"),
+        ("XCLAIM", "s", "g", "carol", "5000", "1-1", "JUSTID"),
         ("XCLAIM", "s", "g", "carol", "-100", "1-1", "JUSTID"),
         ("XCLAIM", "s", "g", "bob", "0", "2-1", "IDLE", "-9223372036854775808", "JUSTID"),
         ("XCLAIM", "s", "g", "bob", "0", "2-1", "IDLE", "9223372036854775807", "JUSTID"),
@@ -461,4 +461,3 @@ SCRIPTS = {
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_stream_pel(differ, name):
     run(differ, SCRIPTS[name])
-
