@@ -319,9 +319,7 @@ class RedisStream:
         # a stream key exists even when empty: never let truthiness mean "has entries"
         return True
 
-    def append(
-        self, sid: tuple[int, int], fields: list[bytes], max_entries: int = 100, max_bytes: int = 4096
-    ) -> None:
+    def append(self, sid: tuple[int, int], fields: list[bytes], max_entries: int = 100, max_bytes: int = 4096) -> None:
         """streamAppendItem after the ID check: ``sid`` must exceed last_id. ``max_entries`` /
         ``max_bytes``: stream-node-max-entries / -bytes (when a new node opens)."""
         if sid <= self.last_id and (self.entries or self.entries_added):

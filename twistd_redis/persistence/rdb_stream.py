@@ -86,7 +86,9 @@ def decode_raw_id(b: bytes) -> tuple[int, int]:
 # -- reading --------------------------------------------------------------------------------
 
 
-def _parse_node(master: tuple[int, int], items: list, out: SortedDict, node: StreamNode | None = None) -> tuple[int, int]:
+def _parse_node(
+    master: tuple[int, int], items: list, out: SortedDict, node: StreamNode | None = None
+) -> tuple[int, int]:
     """Walk one node's listpack (streamValidateListpackIntegrity's checks); put its live
     entries into ``out`` (and every entry ID, tombstones with their fields, into ``node``).
     Returns (count, deleted) from the master entry. ValueError if bad."""
