@@ -514,3 +514,44 @@ def test_inside_multi_the_ops_join_the_transaction(server, conn, seen, cmd):
     conn.call("EXEC")
     names = [a[0] for a in seen]
     assert names == [b"MULTI", b"SET", b"XCLAIM", b"XCLAIM", b"EXEC"]
+
+
+def test_replica_follows_master_pel_through_xreadgroup_and_claims(server, conn, seen):
+    """The whole chain as a replica sees it: XADD, XGROUP, XREADGROUP (propagated by
+    stream_groups as XCLAIM ... FORCE JUSTID LASTID), XCLAIM and XAUTOCLAIM (including dropped
+    deleted entries), XACK, every propagated argv replayed (MULTI/EXEC included) on a second
+    server whose clock runs later: owners, delivery times and counts, last ID, consumers agree."""
+    for i in range(1, 9):
+        conn.call("XADD", "s", f"{i}-1", "f", str(i))
+    conn.call("XGROUP", "CREATE", "s", "g", "0")
+    conn.call("XREADGROUP", "GROUP", "g", "alice", "COUNT", "3", "STREAMS", "s", ">")
+    server.advance(2)
+    conn.call("XREADGROUP", "GROUP", "g", "bob", "COUNT", "3", "STREAMS", "s", ">")
+    server.advance(3)
+    conn.call("XCLAIM", "s", "g", "carol", "4000", "1-1", "2-1", "4-1")
+    conn.call("XCLAIM", "s", "g", "carol", "0", "5-1", "IDLE", "700", "RETRYCOUNT", "6", "JUSTID")
+    conn.call("XDEL", "s", "3-1")
+    server.advance(1)
+    r = conn.call("XAUTOCLAIM", "s", "g", "dave", "900", "0", "COUNT", "3", "JUSTID")
+    assert r == [b"4-1", [b"1-1", b"2-1"], [b"3-1"]]
+    conn.call("XACK", "s", "g", "6-1")
+    conn.call("XREADGROUP", "GROUP", "g", "erin", "STREAMS", "s", ">")
+    conn.call("XCLAIM", "s", "g", "erin", "0", "9-1", "LASTID", "8-1")
+
+    replica = FakeServer()
+    try:
+        replica.advance(server.clock.seconds() - replica.clock.seconds() + 60)
+        rconn = replica.connect()
+        for argv in seen:
+            assert not isinstance(rconn.call(*argv), ReplyError), argv
+        m_cg = server.state.dbs[0].data[b"s"].groups[b"g"]
+        r_cg = replica.state.dbs[0].data[b"s"].groups[b"g"]
+        assert pel_state(r_cg) == pel_state(m_cg)
+        assert sorted(m_cg.pel) == [(1, 1), (2, 1), (4, 1), (5, 1), (7, 1), (8, 1)]
+        assert r_cg.last_id == m_cg.last_id == (8, 1)
+        assert {n: sorted(c.pel) for n, c in r_cg.consumers.items()} == {
+            n: sorted(c.pel) for n, c in m_cg.consumers.items()
+        }
+        assert rconn.call("XPENDING", "s", "g") == conn.call("XPENDING", "s", "g")
+    finally:
+        replica.stop()
