@@ -555,3 +555,33 @@ def test_replica_follows_master_pel_through_xreadgroup_and_claims(server, conn, 
         assert rconn.call("XPENDING", "s", "g") == conn.call("XPENDING", "s", "g")
     finally:
         replica.stop()
+
+
+def _hits_misses(conn):
+    info = conn.call("INFO", "stats").decode()
+    return tuple(
+        int(ln.split(":")[1]) for ln in info.split("\r\n") if ln.startswith(("keyspace_hits", "keyspace_misses"))
+    )
+
+
+@pytest.mark.parametrize(
+    ("cmd", "delta"),
+    [
+        (("XPENDING", "s", "g"), (1, 0)),
+        (("XPENDING", "nokey", "g"), (0, 1)),
+        (("XPENDING", "s", "g", "-", "+", "10", "a"), (1, 0)),
+        (("XPENDING", "s", "g", "-", "+", "x"), (0, 0)),  # arguments parsed before the lookup
+        (("XCLAIM", "s", "g", "a", "0", "1-1", "FORCE"), (1, 0)),
+        (("XCLAIM", "nokey", "g", "a", "0", "1-1"), (0, 1)),
+        (("XCLAIM", "s", "g", "a", "x", "1-1"), (1, 0)),  # the key comes first
+        (("XAUTOCLAIM", "s", "g", "a", "0", "0"), (1, 0)),
+        (("XAUTOCLAIM", "nokey", "g", "a", "0", "0"), (0, 1)),
+        (("XAUTOCLAIM", "nokey", "g", "a", "x", "0"), (0, 1)),  # looked up before the parse error
+    ],
+)
+def test_keyspace_hits_and_misses(server, conn, cmd, delta):
+    build(server)
+    before = _hits_misses(conn)
+    conn.call(*cmd)
+    after = _hits_misses(conn)
+    assert (after[0] - before[0], after[1] - before[1]) == delta

@@ -27,7 +27,7 @@ from typing import Any
 
 from ..client import Client
 from ..datatypes.stream import RedisStream, StreamCG, StreamConsumer, StreamNACK, format_id
-from ..errors import RedisError, syntax_error
+from ..errors import RedisError, WrongTypeError, syntax_error
 from ..resp import NULL_ARRAY
 from .args import option_word, parse_int
 from .streams import decr_id, entry_reply, incr_id, lookup_stream, parse_id, parse_interval_id
@@ -304,6 +304,9 @@ def xautoclaim_command(c: Client, argv: list[bytes]) -> Any:
     """XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]"""
     state = c.state
     key, gname, cname = argv[1], argv[2], argv[3]
+    # xautoclaimCommand looks the key up first (a keyspace hit/miss even when an argument is
+    # bad), and checks its type only after parsing the arguments.
+    o = c.db.lookup_read(key)
     minidle = max(_getll(argv[4], "ERR Invalid min-idle-time argument for XAUTOCLAIM"), 0)
     start, startex = parse_interval_id(argv[5], 0)
     if startex:
@@ -331,7 +334,12 @@ def xautoclaim_command(c: Client, argv: list[bytes]) -> Any:
             raise syntax_error()
         j += 1
 
-    s, cg = _lookup_group(c, key, gname)
+    if o is not None and type(o) is not RedisStream:
+        raise WrongTypeError()
+    cg = o.groups.get(gname) if o is not None else None
+    if cg is None:
+        raise _nogroup(key, gname)
+    s: RedisStream = o
 
     attempts = count * XAUTOCLAIM_ATTEMPTS_FACTOR
     now = state.mstime
