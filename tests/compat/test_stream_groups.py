@@ -292,7 +292,10 @@ SCRIPTS = {
         Sleep(0.02),
         On("b2", Frames(("XREADGROUP", "GROUP", "g", "c2", "BLOCK", "0", "STREAMS", "s", ">"), 0)),
         Sleep(0.02),
-        On("b3", Frames(("XREADGROUP", "GROUP", "g", "c3", "NOACK", "COUNT", "1", "BLOCK", "0", "STREAMS", "s", ">"), 0)),
+        On(
+            "b3",
+            Frames(("XREADGROUP", "GROUP", "g", "c3", "NOACK", "COUNT", "1", "BLOCK", "0", "STREAMS", "s", ">"), 0),
+        ),
         Sleep(0.05),
         ("XADD", "s", "5-1", "a", "1"),
         On("b1", Drain(0.05)),

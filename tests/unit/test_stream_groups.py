@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.harness import ReplyError
-from tests.unit.harness import START_TIME
+from tests.unit.harness import START_TIME, ReplyError
 
 NOW = b"%d" % int(START_TIME * 1000)
 
@@ -268,8 +267,15 @@ def test_disconnect_cancels_and_unblock(server, conn):
 
 @pytest.mark.parametrize(
     "how",
-    [("DEL", "s"), ("SET", "s", "x"), ("FLUSHALL",), ("FLUSHDB",), ("RENAME", "s", "t"), ("SWAPDB", "0", "1"),
-     ("PEXPIRE", "s", "10")],  # fmt: skip
+    [
+        ("DEL", "s"),
+        ("SET", "s", "x"),
+        ("FLUSHALL",),
+        ("FLUSHDB",),
+        ("RENAME", "s", "t"),
+        ("SWAPDB", "0", "1"),
+        ("PEXPIRE", "s", "10"),
+    ],
 )
 def test_blocked_xreadgroup_key_gone(server, conn, how):
     seed(conn, n=1)
@@ -329,4 +335,6 @@ def test_pipelined_after_block_waits(server, conn):
     server.end_turn()
     assert b.transport.value() == b""
     conn.call("XADD", "s", "2-1", "a", "b")
-    assert b.transport.value() == b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n2-1\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n+PONG\r\n"
+    assert (
+        b.transport.value() == b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n2-1\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n+PONG\r\n"
+    )

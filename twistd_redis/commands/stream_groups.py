@@ -46,7 +46,19 @@ from ..errors import RedisError, err, syntax_error
 from ..resp import NULL_ARRAY, OK
 from .args import parse_int, to_int
 from .streams import incr_id, lookup_stream, parse_id
-from .table import BLOCKING, DENYOOM, FAST, LOADING, MOVABLE_KEYS, READONLY, STALE, WRITE, command, container, help_reply
+from .table import (
+    BLOCKING,
+    DENYOOM,
+    FAST,
+    LOADING,
+    MOVABLE_KEYS,
+    READONLY,
+    STALE,
+    WRITE,
+    command,
+    container,
+    help_reply,
+)
 
 XREAD_BLOCKED_DEFAULT_COUNT = 1000
 
@@ -60,7 +72,7 @@ ERR_KEY_DELETED = "UNBLOCKED the stream key no longer exists"
 class _Read:
     """One XREAD/XREADGROUP call's parsed options (kept by a blocked client)."""
 
-    __slots__ = ("count", "noack", "group", "consumer", "keys", "ids", "xreadgroup")
+    __slots__ = ("consumer", "count", "group", "ids", "keys", "noack", "xreadgroup")
 
     def __init__(self) -> None:
         self.count = 0
@@ -72,9 +84,7 @@ class _Read:
         self.xreadgroup = False
 
 
-def _lookup_consumer(
-    c: Client, cg: StreamCG, name: bytes, key: bytes
-) -> tuple[StreamConsumer, bool]:
+def _lookup_consumer(c: Client, cg: StreamCG, name: bytes, key: bytes) -> tuple[StreamConsumer, bool]:
     """streamLookupConsumer (refreshing seen-time) or streamCreateConsumer (+1 dirty,
     ``xgroup-createconsumer``). Returns (consumer, created)."""
     state = c.state
@@ -227,12 +237,11 @@ def _xread_generic(c: Client, argv: list[bytes], xreadgroup: bool) -> Any:
     for key, arg in zip(r.keys, id_args):
         s = lookup_stream(c, key)
         cg = None
-        if r.group is not None:
-            if s is None or (cg := s.groups.get(r.group)) is None:
-                raise RedisError(
-                    "NOGROUP No such key '%s' or consumer group '%s' in XREADGROUP with GROUP option"
-                    % (key.decode("utf-8", "replace"), r.group.decode("utf-8", "replace"))
-                )
+        if r.group is not None and (s is None or (cg := s.groups.get(r.group)) is None):
+            raise RedisError(
+                "NOGROUP No such key '%s' or consumer group '%s' in XREADGROUP with GROUP option"
+                % (key.decode("utf-8", "replace"), r.group.decode("utf-8", "replace"))
+            )
         streams.append(s)
         groups.append(cg)
         if arg == b"$":
@@ -246,8 +255,7 @@ def _xread_generic(c: Client, argv: list[bytes], xreadgroup: bool) -> Any:
         elif arg == b">":
             if not xreadgroup:
                 raise err(
-                    "The > ID can be specified only when calling XREADGROUP using the GROUP <group> "
-                    "<consumer> option."
+                    "The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."
                 )
             r.ids.append(MAX_ID)
         else:
@@ -455,7 +463,7 @@ def _xgroup_prologue(c: Client, argv: list[bytes]) -> tuple[RedisStream | None, 
 @command("xgroup|create", arity=-5, flags=WRITE | DENYOOM, keys=(2, 2, 1), group="stream")
 def xgroup_create_command(c: Client, argv: list[bytes]):
     """XGROUP CREATE key group id|$ [MKSTREAM] [ENTRIESREAD entries_read]"""
-    s, _, mkstream, entries_read = _xgroup_prologue(c, argv)
+    s, _, _, entries_read = _xgroup_prologue(c, argv)
     if len(argv) > 8:
         raise _subcommand_syntax_error(argv)
     key = argv[2]
