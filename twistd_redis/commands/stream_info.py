@@ -30,7 +30,7 @@ from .args import option_word, to_int
 from .streams import entries_reply, lookup_stream
 from .table import LOADING, READONLY, STALE, command, container, help_reply
 
-__all__ = ["rax_numnodes", "stream_node_ids"]
+__all__ = ["rax_numnodes"]
 
 container("xinfo", arity=-2, group="stream")
 
@@ -82,18 +82,6 @@ def rax_numnodes(keys: list[bytes]) -> int:
         return n
 
     return count(0, len(ks), 0)
-
-
-def stream_node_ids(c: Client, s: RedisStream) -> list[tuple[int, int]]:
-    """The master IDs of the stream's listpack nodes (its rax keys), in order."""
-    node_ids = getattr(s, "node_ids", None)
-    if node_ids is not None:
-        return list(node_ids())
-    # no node tracking on the value: the layout a fresh append of its entries would give
-    from ..persistence.rdb_stream import build_nodes
-
-    cfg = c.state.config
-    return [m for m, _ in build_nodes(s, cfg["stream-node-max-entries"], cfg["stream-node-max-bytes"])]
 
 
 # ------------------------------------------------------------------ helpers
@@ -168,7 +156,7 @@ def xinfo_stream_command(c: Client, argv: list[bytes]):
             count = to_int(opts[2])
             if count < 0:
                 count = 10
-    node_ids = stream_node_ids(c, s)
+    node_ids = s.node_ids()  # the listpack nodes' master IDs: the rax keys
     reply: dict[bytes, Any] = {
         b"length": len(s.entries),
         b"radix-tree-keys": len(node_ids),
