@@ -65,6 +65,13 @@ class RespSet(list):
     __slots__ = ()
 
 
+class MapPairs(list):
+    """A map reply given as ``(key, value)`` pairs: a RESP3 ``%`` map that may repeat a key
+    (XREAD STREAMS s s 0 0 answers one entry per requested stream), flattened in RESP2."""
+
+    __slots__ = ()
+
+
 class BulkList(list):
     """An array whose every element is a plain ``bytes`` (LRANGE, SMEMBERS, HKEYS...): encoded
     in one join with no per-element dispatch, the same bytes as a ``list`` would give."""
@@ -168,6 +175,8 @@ def encode2(v: Any) -> bytes:
         return b"".join(parts)
     if t is set or t is frozenset:
         return b"*%d\r\n" % len(v) + b"".join([encode2(x) for x in v])
+    if t is MapPairs:
+        return b"*%d\r\n" % (2 * len(v)) + b"".join([encode2(k) + encode2(x) for k, x in v])
     if isinstance(v, RedisError):
         return _encode_error(v)
     if v is NULL_ARRAY:
@@ -210,6 +219,8 @@ def encode3(v: Any) -> bytes:
         return b"~%d\r\n" % len(v) + b"".join([encode3(x) for x in v])
     if t is Push:
         return b">%d\r\n" % len(v) + b"".join([encode3(x) for x in v])
+    if t is MapPairs:
+        return b"%%%d\r\n" % len(v) + b"".join([encode3(k) + encode3(x) for k, x in v])
     if t is Verbatim:
         return b"=%d\r\ntxt:%s\r\n" % (len(v) + 4, v)
     if t is bytearray or t is memoryview:

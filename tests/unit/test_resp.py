@@ -11,6 +11,7 @@ from twistd_redis.resp import (
     NULL_ARRAY,
     OK,
     FastParser,
+    MapPairs,
     Push,
     Raw,
     RequestParser,
@@ -21,6 +22,13 @@ from twistd_redis.resp import (
     encode3,
     split_args,
 )
+
+
+def test_map_pairs_may_repeat_a_key():
+    v = MapPairs([(b"k", 1), (b"k", [b"x"])])
+    assert encode3(v) == b"%2\r\n$1\r\nk\r\n:1\r\n$1\r\nk\r\n*1\r\n$1\r\nx\r\n"
+    assert encode2(v) == b"*4\r\n$1\r\nk\r\n:1\r\n$1\r\nk\r\n*1\r\n$1\r\nx\r\n"
+    assert encode3(MapPairs()) == b"%0\r\n" and encode2(MapPairs()) == b"*0\r\n"
 
 
 def mb(*args: bytes) -> bytes:

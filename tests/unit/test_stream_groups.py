@@ -224,6 +224,16 @@ def test_blocked_xread_count_dollar_and_resp3(server, conn):
     assert len(one(b)[b"nokey"]) == 1000
 
 
+def test_resp3_xread_repeats_a_key_given_twice(server, conn):
+    """XREAD STREAMS s s 0 0 answers one map entry per requested stream, the key twice
+    (bytes from redis-server 7.0.15): a dict could not hold that reply."""
+    conn.call("XADD", "s", "1-1", "a", "b")
+    conn.hello3()
+    entry = b"*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n"
+    got = conn.raw(b"*6\r\n$5\r\nXREAD\r\n$7\r\nSTREAMS\r\n$1\r\ns\r\n$1\r\ns\r\n$1\r\n0\r\n$1\r\n0\r\n")
+    assert got == b"%2\r\n$1\r\ns\r\n" + entry + b"$1\r\ns\r\n" + entry
+
+
 def test_block_timeout_and_negative(server, conn):
     seed(conn, n=1)
     conn.call("XGROUP", "CREATE", "s", "g", "$")

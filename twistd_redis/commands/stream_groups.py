@@ -43,7 +43,7 @@ from ..datatypes.stream import (
     format_id,
 )
 from ..errors import RedisError, err, syntax_error
-from ..resp import NULL_ARRAY, OK
+from ..resp import NULL_ARRAY, OK, MapPairs
 from .args import parse_int, to_int
 from .streams import incr_id, lookup_stream, parse_id
 from .table import (
@@ -262,7 +262,7 @@ def _xread_generic(c: Client, argv: list[bytes], xreadgroup: bool) -> Any:
             r.ids.append(parse_id(arg, 0, strict=True))
 
     resp2 = c.resp == 2
-    served: list[Any] = [] if resp2 else {}  # type: ignore[assignment]
+    served: list[Any] = [] if resp2 else MapPairs()  # RESP3: a map, one pair per requested key
     props: list[list[bytes]] = []
     for idx, key in enumerate(r.keys):
         s = lookup_stream(c, key)  # lookupKeyRead again, as Redis (stats count twice)
@@ -292,10 +292,7 @@ def _xread_generic(c: Client, argv: list[bytes], xreadgroup: bool) -> Any:
             state.dirty += 1
         else:
             entries = reply_with_range(c, s, key, start, r.count)
-        if resp2:
-            served.append([key, entries])
-        else:
-            served[key] = entries  # type: ignore[index]
+        served.append([key, entries] if resp2 else (key, entries))
     if props:
         state.rewrite_propagation(*props)
     if served:
