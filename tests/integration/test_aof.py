@@ -71,7 +71,7 @@ def manifest(d) -> str:
 def test_redis_check_aof_accepts_our_appendonlydir(tmp_path, preamble):
     with ours(tmp_path, "--appendonly", "yes", "--aof-use-rdb-preamble", preamble) as srv:
         r = client(srv)
-        fill(r, large=False)
+        fill(r, large=False, streams=True)
         rewrite(r)
         more_writes(r)
         with r.pipeline(transaction=True) as p:
@@ -88,7 +88,7 @@ def test_redis_check_aof_accepts_our_appendonlydir(tmp_path, preamble):
 def test_real_redis_loads_our_appendonlydir(tmp_path):
     with ours(tmp_path, "--appendonly", "yes") as srv:
         r = client(srv)
-        fill(r)
+        fill(r, streams=True)
         rewrite(r)
         more_writes(r)
         want = capture(r)
@@ -102,7 +102,7 @@ def test_real_redis_loads_our_appendonlydir(tmp_path):
 def test_we_load_the_real_redis_appendonlydir(tmp_path):
     with real(tmp_path, "--appendonly", "yes") as ref:
         rr = client(ref)
-        fill(rr)
+        fill(rr, streams=True)
         rewrite(rr)
         more_writes(rr)
         want = capture(rr)

@@ -65,7 +65,7 @@ def shutdown(r: redis.Redis, *args: str) -> None:
 def test_shutdown_restart_same_dataset(tmp_path):
     with ours(tmp_path) as srv:
         r = client(srv)
-        fill(r)
+        fill(r, streams=True)
         before = capture(r)
         shutdown(r)  # the default save points: SHUTDOWN saves
         srv.proc.wait(10)

@@ -70,7 +70,7 @@ def acked(m: redis.Redis, timeout: float = 10.0) -> None:
 def test_full_sync_of_a_real_dataset(tmp_path, diskless):
     with real(tmp_path, "--repl-diskless-sync", diskless) as rm:
         m = cli(rm)
-        fill(m)
+        fill(m, streams=True)
         with ours(tmp_path, "--replicaof", "127.0.0.1", str(rm.port)) as ro:
             r = cli(ro)
             wait_for(lambda: replica_online(m), 15)
@@ -121,7 +121,7 @@ def test_stream_under_writes_converges_and_wait(tmp_path):
 def test_partial_resync_after_the_link_is_cut(tmp_path):
     with real(tmp_path) as rm:
         m = cli(rm)
-        fill(m, large=False)
+        fill(m, large=False, streams=True)
         with ours(tmp_path, "--replicaof", "127.0.0.1", str(rm.port)) as ro:
             r = cli(ro)
             wait_for(lambda: replica_online(m), 15)
@@ -145,7 +145,7 @@ def test_partial_resync_after_the_link_is_cut(tmp_path):
 def test_replicaof_at_run_time_and_promotion(tmp_path):
     with real(tmp_path) as rm, ours(tmp_path) as ro:
         m, r = cli(rm), cli(ro)
-        fill(m, large=False)
+        fill(m, large=False, streams=True)
         r.set("mine", "will be flushed")
         assert r.execute_command("REPLICAOF", "127.0.0.1", rm.port) == b"OK"
         assert r.execute_command("REPLICAOF", "127.0.0.1", rm.port) == b"OK Already connected to specified master"

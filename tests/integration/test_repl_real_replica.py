@@ -27,7 +27,7 @@ pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is no
 def _sync(tmp_path, diskless: str, *replica_extra: str):
     m = start_master("ours", tmp_path, "--repl-diskless-sync", diskless)
     mc = client(m)
-    fill(mc)
+    fill(mc, streams=True)
     r = start_replica_of("real", m.port, tmp_path, *replica_extra)
     return m, mc, r, client(r)
 
@@ -83,7 +83,7 @@ def test_second_replica_attaches_during_sync(tmp_path):
     # attaches to the running BGSAVE or starts the next one: both converge either way
     m = start_master("ours", tmp_path, "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "1")
     mc = client(m)
-    fill(mc)
+    fill(mc, streams=True)
     r1 = start_replica_of("real", m.port, tmp_path)
     r2 = start_replica_of("real", m.port, tmp_path)
     try:
@@ -107,7 +107,7 @@ def test_second_replica_attaches_during_sync(tmp_path):
 def test_disk_sync_with_concurrent_writes_attaches(tmp_path):
     m = start_master("ours", tmp_path, "--repl-diskless-sync", "no")
     mc = client(m)
-    fill(mc)
+    fill(mc, streams=True)
     w = Writer(m.port, limit=2000)
     w.start()
     try:
