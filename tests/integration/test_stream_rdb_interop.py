@@ -2,7 +2,13 @@
 streams built in real Redis (deletions, trims, groups, several consumers, pending entries) load
 here to exactly what the real server reports (XRANGE, XINFO GROUPS, XPENDING, XINFO STREAM
 FULL); our dump_payload of them RESTOREs into the real server with the same answers; a type-15
-(Redis 5-6.2) payload of ours reads here as Redis 7.0 reads it."""
+(Redis 5-6.2) payload of ours reads here as Redis 7.0 reads it.
+
+Whole servers: streams built by commands (groups, consumers, PELs, deleted entries, read
+counters) and SAVEd by one kind of server load from the file alone in the other with the same
+XINFO STREAM FULL / XRANGE / XPENDING / XINFO CONSUMERS; DEBUG RELOAD keeps them; an AOF
+restart (RDB preamble or command base, plus an incr file of every stream write) rebuilds what
+the real server rebuilds from the same commands."""
 
 from __future__ import annotations
 
@@ -208,3 +214,213 @@ def test_type_15_empty_stream_records_max_first_id(real):
     view = real_view(real, "olde")
     assert view["full"][b"recorded-first-entry-id"] == b"18446744073709551615-18446744073709551615"
     assert our_view(ours) == view
+
+
+# ---------------------------------------------------------------- whole servers: SAVE, DEBUG RELOAD, AOF
+#
+# Streams built by commands on one server (explicit IDs; XREADGROUP / XCLAIM / XAUTOCLAIM set
+# real delivery times), written to disk, loaded by the other kind of server from the file alone.
+# Every view below must match exactly, times included: an RDB keeps delivery and seen times.
+
+
+def build_by_commands(c: redis.Redis) -> None:
+    """Groups, consumers, PELs (delivery counts and times), deleted entries (one a whole node,
+    one still pending), entries-read and lag, XSETID metadata, an emptied stream with a group."""
+
+    def x(*args):
+        return raw(c, *args)
+
+    for i in range(1, 320):
+        fields = ["a", i, "b", "x" * (i % 40)] if i % 11 else ["other", -i]
+        x("XADD", "cs", f"{2000 + i // 4}-{i % 4}", *fields)
+    x("XDEL", "cs", *[f"{2000 + i // 4}-{i % 4}" for i in range(101, 201)])  # node 2 goes whole
+    x("XDEL", "cs", "2003-1", "2010-2")
+    x("XTRIM", "cs", "MINID", "2002-0")
+    x("XGROUP", "CREATE", "cs", "g1", "0")
+    x("XGROUP", "CREATE", "cs", "g2", "2060-0")
+    x("XGROUP", "CREATE", "cs", "g3", "$", "ENTRIESREAD", 5)
+    x("XREADGROUP", "GROUP", "g1", "alice", "COUNT", 10, "STREAMS", "cs", ">")
+    x("XREADGROUP", "GROUP", "g1", "bob", "COUNT", 5, "STREAMS", "cs", ">")
+    x("XACK", "cs", "g1", "2002-0", "2002-2")
+    x("XCLAIM", "cs", "g1", "carol", 0, "2002-3", "TIME", 1600000000000, "RETRYCOUNT", 5)
+    x("XCLAIM", "cs", "g1", "carol", 0, "2004-0", "IDLE", 5000)
+    x("XAUTOCLAIM", "cs", "g1", "dan", 0, "0-0", "COUNT", 2)
+    x("XGROUP", "CREATECONSUMER", "cs", "g1", "erin")
+    x("XREADGROUP", "GROUP", "g2", "frank", "COUNT", 3, "STREAMS", "cs", ">")
+    x("XREADGROUP", "GROUP", "g2", "gina", "COUNT", 2, "NOACK", "STREAMS", "cs", ">")
+    x("XDEL", "cs", "2005-0")  # pending in g1: the PEL keeps it
+    x("XGROUP", "SETID", "cs", "g3", "2070-0", "ENTRIESREAD", 200)
+    x("XADD", "cs", "MAXLEN", "~", 1000, "9000-0", "late", 1)
+    x("XADD", "meta", "7-7", "f", "v")
+    x("XSETID", "meta", "50-0", "ENTRIESADDED", 99, "MAXDELETEDID", "3-0")
+    x("XADD", "empty", "1-1", "f", "v")
+    x("XGROUP", "CREATE", "empty", "g", "0")
+    x("XREADGROUP", "GROUP", "g", "c", "STREAMS", "empty", ">")
+    x("XDEL", "empty", "1-1")
+
+
+def server_view(c: redis.Redis, seen: bool = True) -> dict:
+    """Every stream as XINFO STREAM FULL COUNT 0, XRANGE, XINFO GROUPS, XINFO CONSUMERS (names
+    and counts), XPENDING (summary; entries without the clock's idle). ``seen=False`` leaves
+    the consumers' seen-time out."""
+    out = {}
+    for key in sorted(raw(c, "KEYS", "*")):
+        if raw(c, "TYPE", key) != b"stream":
+            continue
+        full = raw(c, "XINFO", "STREAM", key, "FULL", "COUNT", 0)
+        if not seen:
+            full = _drop_seen(full)
+        groups = raw(c, "XINFO", "GROUPS", key)
+        view = {"full": full, "xrange": raw(c, "XRANGE", key, "-", "+"), "groups": groups}
+        for g in groups:
+            name = g[1]
+            view[b"consumers:" + name] = [row[:4] for row in raw(c, "XINFO", "CONSUMERS", key, name)]
+            view[b"pending:" + name] = (
+                raw(c, "XPENDING", key, name),
+                [row[:2] + row[3:] for row in raw(c, "XPENDING", key, name, "-", "+", 10_000)],
+            )
+        out[key] = view
+    return out
+
+
+def _drop_seen(v):
+    if isinstance(v, list):
+        out, i = [], 0
+        while i < len(v):
+            if v[i] == b"seen-time":
+                i += 2
+                continue
+            out.append(_drop_seen(v[i]))
+            i += 1
+        return out
+    return v
+
+
+def _srv(kind: str, d, *extra: str) -> ServerProcess:
+    if kind == "real":
+        return ServerProcess.real(None, *extra, cwd=str(d))
+    return ServerProcess.ours(None, "--dir", str(d), "--save", "", "--appendonly", "no", *extra, cwd=str(d))
+
+
+def _client(srv: ServerProcess) -> redis.Redis:
+    return redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=30, protocol=2)
+
+
+@pytest.mark.parametrize("writer,reader", [("ours", "real"), ("real", "ours"), ("real", "real")])
+def test_save_then_the_other_server_loads_the_file(tmp_path, writer, reader):
+    with _srv(writer, tmp_path) as w:
+        c = _client(w)
+        build_by_commands(c)
+        want = server_view(c)
+        assert set(want) == {b"cs", b"meta", b"empty"}
+        assert raw(c, "SAVE") == b"OK"
+    check = shutil.which("redis-check-rdb")
+    if check and writer == "ours":
+        import subprocess
+
+        p = subprocess.run([check, str(tmp_path / "dump.rdb")], check=False, capture_output=True, timeout=60)
+        assert p.returncode == 0, p.stdout.decode() + p.stderr.decode()
+    with _srv(reader, tmp_path) as r:
+        assert server_view(_client(r)) == want
+
+
+@pytest.mark.parametrize("kind", ["ours", "real"])
+def test_debug_reload_keeps_streams(tmp_path, kind):
+    with _srv(kind, tmp_path, "--enable-debug-command", "yes") as s:
+        c = _client(s)
+        build_by_commands(c)
+        want = server_view(c)
+        assert raw(c, "DEBUG", "RELOAD") == b"OK"
+        assert server_view(c) == want
+
+
+def _wait_rewrite(c: redis.Redis) -> None:
+    import time
+
+    assert raw(c, "BGREWRITEAOF").startswith(b"Background append only file rewriting")
+    deadline = time.monotonic() + 30
+    while c.info("persistence")["aof_rewrite_in_progress"] or c.info("persistence")["aof_rewrite_scheduled"]:
+        assert time.monotonic() < deadline, "BGREWRITEAOF did not finish"
+        time.sleep(0.05)
+    assert c.info("persistence")["aof_last_bgrewrite_status"] == "ok"
+
+
+def _more_stream_writes(c: redis.Redis) -> None:
+    """After the rewrite: these reach only the incr file, replayed as commands at startup."""
+
+    def x(*args):
+        return raw(c, *args)
+
+    x("XADD", "cs", "9001-0", "f", "v")
+    x("XADD", "cs", "MAXLEN", "~", 50, "9002-0", "f", "auto")
+    x("XREADGROUP", "GROUP", "g1", "hank", "COUNT", 4, "STREAMS", "cs", ">")
+    x("XACK", "cs", "g1", "2006-0")
+    x("XCLAIM", "cs", "g1", "ivy", 0, "2006-1", "2006-2", "RETRYCOUNT", 3)
+    x("XAUTOCLAIM", "cs", "g2", "jack", 0, "0-0", "COUNT", 2)
+    x("XTRIM", "cs", "MAXLEN", "=", 150)
+    x("XSETID", "meta", "60-0", "ENTRIESADDED", 120)
+    x("XGROUP", "SETID", "cs", "g2", "$")
+    x("XGROUP", "DELCONSUMER", "cs", "g1", "bob")
+    x("XGROUP", "CREATE", "meta", "mg", "0", "MKSTREAM")
+    x("XGROUP", "DESTROY", "cs", "g3")
+    x("XDEL", "cs", "9001-0")
+
+
+def _mask_clock(v):
+    """Delivery times (ms since the epoch inside PEL rows) as ``<t>``: for comparing two
+    servers that ran the same commands at different moments."""
+    if isinstance(v, dict):
+        return {k: _mask_clock(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return type(v)(_mask_clock(x) for x in v)
+    return "<t>" if isinstance(v, int) and v >= 10**12 else v
+
+
+def _mask_read_counters(v):
+    """The values after entries-read and lag as ``<n>``."""
+    if isinstance(v, dict):
+        return {k: _mask_read_counters(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return type(v)(
+            "<n>" if i and v[i - 1] in (b"entries-read", b"lag") else _mask_read_counters(x) for i, x in enumerate(v)
+        )
+    return v
+
+
+def _aof_round(kind: str, d, preamble: str) -> tuple[dict, dict]:
+    extra = ("--appendonly", "yes", "--aof-use-rdb-preamble", preamble)
+    with _srv(kind, d, *extra) as s:
+        c = _client(s)
+        build_by_commands(c)
+        _wait_rewrite(c)
+        _more_stream_writes(c)
+        before = server_view(c, seen=False)
+        assert raw(c, "XLEN", "cs") > 100
+    with _srv(kind, d, *extra) as s2:
+        return before, server_view(_client(s2), seen=False)
+
+
+@pytest.mark.parametrize("preamble", ["yes", "no"])
+def test_aof_restart_replays_stream_commands(tmp_path, preamble):
+    """appendonly yes: a base (RDB preamble, or rewriteStreamObject's commands) plus an incr
+    file of XADD/XREADGROUP/XACK/XCLAIM/XAUTOCLAIM/XTRIM/XSETID/XGROUP; a restart rebuilds the
+    streams. The same commands run on a real server too: ours holds what the real one holds
+    before the restart and after it (delivery times masked, as the two ran at different
+    moments). With an RDB preamble that is what it held before except the read counters - the
+    real server's replay loses entries-read as well (XREADGROUP reaches the AOF as XCLAIM ...
+    LASTID, which does not carry it). Seen-time is left out: a replayed command sets it to the
+    replay time."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "ours").mkdir()
+    real_before, real_after = _aof_round("real", tmp_path / "real", preamble)
+    ours_before, ours_after = _aof_round("ours", tmp_path / "ours", preamble)
+    assert _mask_clock(ours_before) == _mask_clock(real_before)
+    assert _mask_clock(ours_after) == _mask_clock(real_after)
+    if preamble == "yes":
+        assert _mask_read_counters(ours_after) == _mask_read_counters(ours_before)
+        assert _mask_read_counters(real_after) == _mask_read_counters(real_before)
+    else:
+        # rewriteStreamObject's commands rebuild the nodes afresh (radix-tree numbers change)
+        # and an XCLAIM of a deleted entry claims nothing: the emptied stream's PEL and its
+        # consumer are gone after the restart - on the real server too (checked above)
+        assert real_after[b"empty"][b"consumers:g"] == [] and ours_after[b"empty"][b"consumers:g"] == []
