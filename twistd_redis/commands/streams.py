@@ -277,12 +277,15 @@ def _parse_add_trim(c: Client, argv: list[bytes], xadd: bool) -> _AddTrimArgs:
         limit = 100 * c.state.config["stream-node-max-entries"]
         if limit <= 0:
             limit = 10000
-        if limit > 1000000:
-            limit = 1000000
+        limit = min(limit, 1000000)
         a.limit = limit
     else:
         a.limit = 0
     return a
+
+
+_AUTO_ID_ARGS = _AddTrimArgs()
+_AUTO_ID_ARGS.idpos = 2
 
 
 def _trim(s: RedisStream, a: _AddTrimArgs) -> int:
@@ -312,7 +315,8 @@ _ERR_EDOM = "ERR The ID specified in XADD is equal or smaller than the target st
 def xadd_command(c: Client, argv: list[bytes]) -> Any:
     """XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value
     [field value ...]"""
-    a = _parse_add_trim(c, argv, True)
+    # the common case, no option before ``*``: the defaults (never mutated)
+    a = _AUTO_ID_ARGS if argv[2] == b"*" else _parse_add_trim(c, argv, True)
     idpos = a.idpos
     field_pos = idpos + 1
     nfv = len(argv) - field_pos
@@ -395,9 +399,7 @@ def _xrange_generic(c: Client, argv: list[bytes], rev: bool) -> Any:
     j = 4
     while j < n:
         if _cstr(argv[j]).lower() == b"count" and n - j - 1 >= 1:
-            count = to_int(argv[j + 1])
-            if count < 0:
-                count = 0
+            count = max(to_int(argv[j + 1]), 0)
             j += 2
         else:
             raise syntax_error()

@@ -163,6 +163,9 @@ _MASK64 = (1 << 64) - 1
 _INT_LIKE_FIRST = frozenset(b"-123456789")
 
 
+_COUNT_EDGES = {127: 1, 4095: 1, 32767: 1, 8388607: 1, 2147483647: 4}
+
+
 def lp_int_size(v: int) -> int:
     """Bytes of one listpack integer element (encoding + back-length)."""
     if 0 <= v <= 127:
@@ -232,11 +235,16 @@ class StreamNode:
         """Bytes of the entry ``sid`` as streamAppendItem writes it into this node."""
         numfields = len(fv) >> 1
         master = self.master
-        n = 2 + lp_int_size(_i64(sid[0] - master[0])) + lp_int_size(_i64(sid[1] - master[1]))
+        d = sid[0] - master[0]
+        n = 4 if d <= 127 else 2 + lp_int_size(_i64(d))
+        d = sid[1] - master[1]
+        n += 2 if 0 <= d <= 127 else lp_int_size(_i64(d))
         if numfields == len(self.fields) and fv[0::2] == self.fields:
             for v in fv[1::2]:
-                n += lp_str_size(v)
-            return n + lp_int_size(numfields + 3)
+                k = len(v)
+                # a short value that cannot be an integer: a 1-byte header + 1-byte back-length
+                n += k + 2 if k < 63 and k and v[0] not in _INT_LIKE_FIRST and k > 1 else lp_str_size(v)
+            return n + (2 if numfields < 125 else lp_int_size(numfields + 3))
         n += lp_int_size(numfields)
         for x in fv:
             n += lp_str_size(x)
@@ -338,8 +346,10 @@ class RedisStream:
         if node is None:
             node = StreamNode(sid, fields[0::2])
             nodes[sid] = node
-        node.set_counts(node.count + 1, node.deleted)
-        node.nbytes += node.entry_size(sid, fields)
+        # the count element grows by a byte (or 4) at the listpack integer encoding edges
+        count = node.count
+        node.nbytes += _COUNT_EDGES.get(count, 0) + node.entry_size(sid, fields)
+        node.count = count + 1
         node.ids.append(sid)
         if not self.entries:
             self.first_id = sid
