@@ -177,7 +177,7 @@ SCRIPTS = {
         ("XGROUP", "DELCONSUMER", "s", "g", "alice"),
         Timed(("XINFO", "CONSUMERS", "s", "g")),
         Timed(FULL),
-        ("XPENDING", "s", "g", "-", "+", "10"),
+        ("XPENDING", "s", "g"),  # the summary: the extended form shows idle times
         STREAM,
     ],
     "errors": [
