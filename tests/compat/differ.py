@@ -13,6 +13,9 @@ A script is a list of steps:
   pushes), compared byte for byte - also proves that nothing extra arrived;
 * ``On(name, step)``: run ``step`` on a second connection ``name`` (opened on first use, after
   HELLO 3 in the RESP3 run): a subscriber beside a publisher, a WATCH beside a writer.
+* ``Timed(args, tol, rows)``: a reply that shows clock-dependent milliseconds - a stream
+  consumer's ``seen-time`` / ``idle`` fields, or with ``rows=True`` the idle time of each
+  XPENDING extended row - byte-identical once those numbers are masked, each within ``tol`` ms.
 
 HELLO replies are compared with the client ``id`` masked: ids count connections per server.
 Every mismatch in a script is collected and reported together, with the command that caused it.
@@ -69,6 +72,25 @@ class Drain:
 class On:
     conn: str
     step: Any
+
+
+@dataclass
+class Timed:
+    args: tuple
+    tol: int = 3000
+    rows: bool = False
+
+
+# the number after a "seen-time" / "idle" map key (RESP2 and RESP3 alike), and the idle field of
+# an XPENDING extended row: [id, consumer, idle, deliveries]
+_TIMED_FIELD = re.compile(rb"(\$9\r\nseen-time\r\n:|\$4\r\nidle\r\n:)(\d+)\r\n")
+_TIMED_ROW = re.compile(rb"(\*4\r\n\$\d+\r\n\d+-\d+\r\n\$\d+\r\n[^\r\n]*\r\n:)(\d+)\r\n")
+
+
+def mask_times(reply: bytes, rows: bool = False) -> tuple[bytes, list[int]]:
+    """``reply`` with its clock-dependent numbers replaced by ``<t>``, and those numbers."""
+    pattern = _TIMED_ROW if rows else _TIMED_FIELD
+    return pattern.sub(rb"\1<t>\r\n", reply), [int(m.group(2)) for m in pattern.finditer(reply)]
 
 
 def step_args(step: Any) -> tuple | None:
@@ -295,6 +317,11 @@ def compare(step: Any, args: tuple, a: bytes, b: bytes) -> str | None:
     """None when replies ``a`` (real) and ``b`` (ours) agree under the step's rule, else a note."""
     if isinstance(step, Skip):
         return None
+    if isinstance(step, Timed):
+        (ma, va), (mb, vb) = mask_times(a, step.rows), mask_times(b, step.rows)
+        if ma == mb and len(va) == len(vb) and all(abs(x - y) <= step.tol for x, y in zip(va, vb)):
+            return None
+        return f"  (times masked, tolerance {step.tol} ms)"
     if isinstance(step, Approx):
         x, y = _int(a), _int(b)
         if x is None or y is None:

@@ -8,71 +8,11 @@ those numbers are masked, and the numbers themselves must agree within a toleran
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 import pytest
 
 from tests.compat import differ as D
 
 pytestmark = pytest.mark.compat
-
-
-@dataclass
-class Timed:
-    """A step whose reply holds seen-time / idle values: compared with those masked."""
-
-    args: tuple
-    tol: int = 3000
-
-
-_CLOCK = re.compile(rb"(\$9\r\nseen-time\r\n:|\$4\r\nidle\r\n:)(\d+)\r\n")
-
-
-def _masked(reply: bytes) -> tuple[bytes, list[int]]:
-    values = [int(m.group(2)) for m in _CLOCK.finditer(reply)]
-    return _CLOCK.sub(rb"\1<t>\r\n", reply), values
-
-
-def run(differ: D.Differ, script: list, resp: tuple[int, ...] = (2, 3)) -> None:
-    """Differ.check with ``Timed`` steps: the same scoping (steps needing commands ours lacks
-    are left out and the test is then skipped, naming them), the same per-step comparison."""
-    plain = [D.Skip(s.args) if isinstance(s, Timed) else s for s in script]
-    kept, missing = differ.in_scope(plain)
-    kept_ids = {id(s) for s in kept}
-    steps = [orig for orig, p in zip(script, plain) if id(p) in kept_ids]
-    problems: list[str] = []
-    for version in resp:
-        differ.flushall()
-        real, ours = differ.pair(version)
-        try:
-            for step in steps:
-                if isinstance(step, D.Sleep):
-                    import time
-
-                    time.sleep(step.seconds)
-                    continue
-                args = step if isinstance(step, tuple) else step.args
-                payload = D.encode_command(*args)
-                real.send(payload)
-                a = real.read_reply()
-                ours.send(payload)
-                b = ours.read_reply()
-                if isinstance(step, Timed):
-                    (ma, va), (mb, vb) = _masked(a), _masked(b)
-                    ok = ma == mb and len(va) == len(vb) and all(abs(x - y) <= step.tol for x, y in zip(va, vb))
-                    note = None if ok else "  (seen-time/idle masked)"
-                else:
-                    note = D.compare(step, args, a, b)
-                if note is not None:
-                    problems.append(f"[RESP{version}] {D.show(args)}\n    real: {a!r}\n    ours: {b!r}{note}")
-        finally:
-            real.close()
-            ours.close()
-    if problems:
-        raise AssertionError(f"{len(problems)} mismatch(es) against redis-server:\n" + "\n".join(problems))
-    if missing:
-        pytest.skip(f"compared {len(steps)} of {len(script)} steps; the rest need {', '.join(missing)}")
 
 
 def xadds(key: str, ids, *fields: str) -> list[tuple]:
@@ -166,17 +106,17 @@ SCRIPTS = {
         ("XACK", "s", "g", "3-0", "8-0"),
         ("XGROUP", "CREATECONSUMER", "s", "g", "dave"),
         ("XINFO", "GROUPS", "s"),
-        Timed(FULL),
-        Timed((*FULL, "COUNT", "2")),
-        Timed((*FULL, "COUNT", "0")),
-        Timed(("XINFO", "CONSUMERS", "s", "g")),
-        Timed(("XINFO", "CONSUMERS", "s", "h")),
+        D.Timed(FULL),
+        D.Timed((*FULL, "COUNT", "2")),
+        D.Timed((*FULL, "COUNT", "0")),
+        D.Timed(("XINFO", "CONSUMERS", "s", "g")),
+        D.Timed(("XINFO", "CONSUMERS", "s", "h")),
         ("XDEL", "s", "4-0"),
         ("XINFO", "GROUPS", "s"),
-        Timed(FULL),
+        D.Timed(FULL),
         ("XGROUP", "DELCONSUMER", "s", "g", "alice"),
-        Timed(("XINFO", "CONSUMERS", "s", "g")),
-        Timed(FULL),
+        D.Timed(("XINFO", "CONSUMERS", "s", "g")),
+        D.Timed(FULL),
         ("XPENDING", "s", "g"),  # the summary: the extended form shows idle times
         STREAM,
     ],
@@ -271,4 +211,4 @@ def restore_node_limits(differ):
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_script(differ, restore_node_limits, name):
-    run(differ, SCRIPTS[name])
+    differ.check(SCRIPTS[name])

@@ -6,18 +6,15 @@ the PEL, XAUTOCLAIM's cursor / attempts limit / deleted IDs, keyspace events and
 Idle times are clock-dependent. The scripts give the pending entries delivery times far apart
 with ``XCLAIM ... IDLE <ms>`` (relative to each server's own clock) so min-idle-time filters
 select the same entries on both servers; the replies that *show* an idle time (XPENDING's
-extended form, XINFO CONSUMERS) use the ``Idle`` step below: everything compared exactly except
+extended form, XINFO CONSUMERS) use ``Idle`` (a ``differ.Timed`` step): everything compared exactly except
 those idle numbers, which must agree within a tolerance.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import hiredis
 import pytest
 
-from tests.compat.differ import Drain, Frames, On, Sleep
+from tests.compat.differ import Drain, Frames, On, Sleep, Timed
 
 pytestmark = pytest.mark.compat
 
@@ -29,74 +26,10 @@ NOGROUP_CASES = [
 ]
 
 
-@dataclass
-class Idle:
-    """A reply with idle times: XPENDING's extended rows (``kind="pending"``: the third field of
-    every row) or XINFO CONSUMERS (``kind="consumers"``: the value after ``idle``). The idle
-    numbers must agree within ``tol`` ms, everything else exactly."""
-
-    args: tuple
-    kind: str = "pending"
-    tol: int = 150
-
-
-def _parse(raw: bytes):
-    r = hiredis.Reader(replyError=lambda m: ("ERROR", m))
-    r.feed(raw)
-    return r.gets()
-
-
-def _split_idle(value, kind: str):
-    """(the reply with idle numbers replaced by a marker, the idle numbers in order)."""
-    idles: list[int] = []
-    if kind == "pending":
-        if not isinstance(value, list):
-            return value, idles
-        rows = []
-        for row in value:
-            assert isinstance(row, list) and len(row) == 4 and isinstance(row[2], int), row
-            idles.append(row[2])
-            rows.append([row[0], row[1], "IDLE", row[3]])
-        return rows, idles
-    out = []
-    for cons in value if isinstance(value, list) else []:
-        if isinstance(cons, dict):
-            idles.append(cons[b"idle"])
-            out.append({k: ("IDLE" if k == b"idle" else v) for k, v in cons.items()})
-        else:
-            i = cons.index(b"idle") + 1
-            idles.append(cons[i])
-            out.append([*cons[:i], "IDLE", *cons[i + 1 :]])
-    return (out if isinstance(value, list) else value), idles
-
-
-def run(differ, script: list, resp: tuple[int, ...] = (2, 3)) -> None:
-    """Differ.check with ``Idle`` steps (other steps go through the differ unchanged)."""
-    full = script
-    script, missing = differ.in_scope(full)
-    problems: list[str] = []
-    for version in resp:
-        differ.flushall()
-        conns = {"main": differ.pair(version)}
-        try:
-            for step in script:
-                if isinstance(step, Idle):
-                    real, ours = conns["main"]
-                    a, b = real.call(*step.args), ours.call(*step.args)
-                    (sa, ia), (sb, ib) = _split_idle(_parse(a), step.kind), _split_idle(_parse(b), step.kind)
-                    if sa != sb or len(ia) != len(ib) or any(abs(x - y) > step.tol for x, y in zip(ia, ib)):
-                        shown = " ".join(str(x) for x in step.args)
-                        problems.append(f"[RESP{version}] {shown}\n    real: {a!r}\n    ours: {b!r}")
-                else:
-                    problems += [f"[RESP{version}] {p}" for p in differ._run([step], conns, version)]
-        finally:
-            for real, ours in conns.values():
-                real.close()
-                ours.close()
-    if problems:
-        raise AssertionError(f"{len(problems)} mismatch(es) against redis-server:\n" + "\n".join(problems))
-    if missing:
-        pytest.skip(f"compared {len(script)} of {len(full)} steps; the rest need {', '.join(missing)}")
+def Idle(args: tuple, kind: str = "pending") -> Timed:  # noqa: N802 - reads as a step type
+    """A reply with idle times: XPENDING's extended rows (``kind="pending"``) or XINFO CONSUMERS
+    (``kind="consumers"``); the idle numbers must agree within 150 ms, everything else exactly."""
+    return Timed(args, tol=150, rows=kind == "pending")
 
 
 def stream(n: int = 6, key: str = "s") -> list:
@@ -460,4 +393,4 @@ SCRIPTS = {
 
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_stream_pel(differ, name):
-    run(differ, SCRIPTS[name])
+    differ.check(SCRIPTS[name])
