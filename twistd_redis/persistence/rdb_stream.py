@@ -22,7 +22,8 @@ node's master ID in uint64 arithmetic (stored as int64). Entries flagged DELETED
 
 Reading keeps the file's nodes as the value's ``nodes`` (tombstones included, byte sizes as
 stored); writing emits the value's nodes as they are (``StreamNode.listpack``), so a stream goes
-through an RDB node for node as in Redis. ``build_nodes`` lays entries out afresh as Redis's
+through an RDB node for node as in Redis. ``build_nodes`` (RedisStream.rebuild_nodes on a scratch
+value) lays entries out afresh as Redis's
 streamAppendItem would (a new node when the tail node's bytes + the new entry's raw field/value
 bytes reach stream-node-max-bytes (4096) or it holds stream-node-max-entries (100) entries).
 """
@@ -30,20 +31,21 @@ bytes reach stream-node-max-bytes (4096) or it holds stream-node-max-entries (10
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
 
 from sortedcontainers import SortedDict
 
 from ..datatypes.stream import (
     MAX_ID,
     MIN_ID,
+    STREAM_ITEM_FLAG_DELETED,
+    STREAM_ITEM_FLAG_SAMEFIELDS,
     RedisStream,
     StreamCG,
     StreamConsumer,
     StreamNACK,
     StreamNode,
 )
-from .listpack import encode_entry, listpack_decode, listpack_encode, lp_string_to_int64
+from .listpack import listpack_decode, lp_string_to_int64
 
 __all__ = [
     "RDB_TYPE_STREAM_LISTPACKS",
@@ -60,18 +62,8 @@ RDB_TYPE_STREAM_LISTPACKS_2 = 19
 RDB_TYPE_STREAM_LISTPACKS_3 = 21
 STREAM_TYPES = (RDB_TYPE_STREAM_LISTPACKS, RDB_TYPE_STREAM_LISTPACKS_2, RDB_TYPE_STREAM_LISTPACKS_3)
 
-STREAM_ITEM_FLAG_NONE = 0
-STREAM_ITEM_FLAG_DELETED = 1
-STREAM_ITEM_FLAG_SAMEFIELDS = 2
-STREAM_LISTPACK_MAX_SIZE = 1 << 30
-
 MASK64 = (1 << 64) - 1
 _rawid = struct.Struct(">QQ")
-
-
-def _signed64(v: int) -> int:
-    v &= MASK64
-    return v - (1 << 64) if v >= (1 << 63) else v
 
 
 def raw_id(sid: tuple[int, int]) -> bytes:
@@ -275,52 +267,13 @@ def read_stream(r, rdbtype: int) -> RedisStream:
 
 def build_nodes(
     s: RedisStream, max_entries: int = 100, max_bytes: int = 4096
-) -> Iterator[tuple[tuple[int, int], bytes]]:
-    """(master ID, listpack) per node, as streamAppendItem builds them for ``s``'s entries."""
-    if max_bytes == 0 or max_bytes > STREAM_LISTPACK_MAX_SIZE:
-        max_bytes = STREAM_LISTPACK_MAX_SIZE
-    master: tuple[int, int] | None = None
-    mfields: list[bytes] = []
-    items: list = []  # node items after the count entry
-    body = 0  # encoded bytes of ``items``
-    count = 0
-    for sid, fv in s.entries.items():
-        numfields = len(fv) // 2
-        if master is not None:
-            lp_bytes = 6 + len(encode_entry(count)) + body + 1
-            tot = 0
-            for x in fv:
-                tot += len(x)
-            if lp_bytes + tot >= max_bytes or (max_entries and count >= max_entries):
-                yield master, listpack_encode([count] + items)
-                master = None
-        if master is None:
-            master = sid
-            mfields = fv[0::2]
-            items = [0, numfields, *mfields, 0]
-            body = sum(len(encode_entry(x)) for x in items)
-            count = 0
-            same = True
-        else:
-            same = numfields == len(mfields) and fv[0::2] == mfields
-        new = [
-            STREAM_ITEM_FLAG_SAMEFIELDS if same else STREAM_ITEM_FLAG_NONE,
-            _signed64(sid[0] - master[0]),
-            _signed64(sid[1] - master[1]),
-        ]
-        if same:
-            new += fv[1::2]
-            new.append(numfields + 3)
-        else:
-            new.append(numfields)
-            new += fv
-            new.append(2 * numfields + 4)
-        items += new
-        for x in new:
-            body += len(encode_entry(x))
-        count += 1
-    if master is not None:
-        yield master, listpack_encode([count] + items)
+) -> list[tuple[tuple[int, int], bytes]]:
+    """(master ID, listpack) per node, for ``s``'s live entries laid out afresh as
+    streamAppendItem would (``RedisStream.rebuild_nodes`` on a scratch value)."""
+    fresh = RedisStream()
+    fresh.entries = s.entries
+    fresh.rebuild_nodes(max_entries, max_bytes)
+    return [(master, node.listpack(s.entries)) for master, node in fresh.nodes.items()]
 
 
 def write_stream(w, s: RedisStream, max_entries: int = 100, max_bytes: int = 4096) -> None:
@@ -331,7 +284,7 @@ def write_stream(w, s: RedisStream, max_entries: int = 100, max_bytes: int = 409
         entries = s.entries
         nodes = [(master, node.listpack(entries)) for master, node in s.nodes.items()]
     else:
-        nodes = list(build_nodes(s, max_entries, max_bytes))
+        nodes = build_nodes(s, max_entries, max_bytes)
     w.write_len(len(nodes))
     for master, lp in nodes:
         w.write_string(raw_id(master))
