@@ -89,6 +89,28 @@ def _bulk_array(v: list, encode: Any) -> bytes:
         return b"*%d\r\n" % len(v) + b"".join([encode(x) for x in v])
 
 
+class EntryList(list):
+    """Stream entries ``[[id, [field, value, ...]], ...]`` (XRANGE, XREAD...): the same bytes
+    as those nested lists give (arrays in RESP2 and RESP3 alike), encoded in one join. An entry
+    whose fields are not a list of bytes (a deleted entry's null) or an element of 4 KB or more
+    falls back to the generic encoder."""
+
+    __slots__ = ()
+
+
+def _entry_list(v: list, encode: Any) -> bytes:
+    h = _BULK_HDR
+    try:
+        parts = [b"*%d\r\n" % len(v)]
+        append = parts.append
+        for sid, fv in v:
+            append(b"*2\r\n%s%s\r\n*%d\r\n" % (h[len(sid)], sid, len(fv)))
+            append(b"".join([h[len(x)] + x + b"\r\n" for x in fv]))
+        return b"".join(parts)
+    except (IndexError, TypeError):
+        return b"*%d\r\n" % len(v) + b"".join([encode(list(e)) for e in v])
+
+
 class Raw(bytes):
     """Bytes already in RESP form, written as they are."""
 
@@ -156,6 +178,8 @@ def encode2(v: Any) -> bytes:
         return b"$-1\r\n"
     if t is BulkList:
         return _bulk_array(v, encode2)
+    if t is EntryList:
+        return _entry_list(v, encode2)
     if t is list or t is tuple or t is Push or t is RespSet:
         return b"*%d\r\n" % len(v) + b"".join([encode2(x) for x in v])
     if t is bytearray or t is memoryview or t is Verbatim:
@@ -203,6 +227,8 @@ def encode3(v: Any) -> bytes:
         return b"_\r\n"
     if t is BulkList:
         return _bulk_array(v, encode3)
+    if t is EntryList:
+        return _entry_list(v, encode3)
     if t is list or t is tuple:
         return b"*%d\r\n" % len(v) + b"".join([encode3(x) for x in v])
     if t is dict:

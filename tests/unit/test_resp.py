@@ -10,6 +10,7 @@ from twistd_redis.errors import ProtocolError, RedisError
 from twistd_redis.resp import (
     NULL_ARRAY,
     OK,
+    EntryList,
     FastParser,
     MapPairs,
     Push,
@@ -29,6 +30,25 @@ def test_map_pairs_may_repeat_a_key():
     assert encode3(v) == b"%2\r\n$1\r\nk\r\n:1\r\n$1\r\nk\r\n*1\r\n$1\r\nx\r\n"
     assert encode2(v) == b"*4\r\n$1\r\nk\r\n:1\r\n$1\r\nk\r\n*1\r\n$1\r\nx\r\n"
     assert encode3(MapPairs()) == b"%0\r\n" and encode2(MapPairs()) == b"*0\r\n"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.binary(min_size=1, max_size=24),
+            st.one_of(st.none(), st.lists(st.binary(max_size=5000), max_size=6)),
+        ),
+        max_size=5,
+    )
+)
+def test_entry_list_encodes_as_nested_lists(entries):
+    """EntryList's one-join encoder gives the bytes the generic encoder gives for the same
+    nested lists, in both protocols, including the fallbacks (a null, a 4 KB+ element)."""
+    nested = [[sid, NULL_ARRAY if fv is None else fv] for sid, fv in entries]
+    fast = EntryList([[sid, NULL_ARRAY if fv is None else fv] for sid, fv in entries])
+    assert encode2(fast) == encode2(nested)
+    assert encode3(fast) == encode3(nested)
 
 
 def mb(*args: bytes) -> bytes:

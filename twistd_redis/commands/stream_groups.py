@@ -43,7 +43,7 @@ from ..datatypes.stream import (
     format_id,
 )
 from ..errors import RedisError, err, syntax_error
-from ..resp import NULL_ARRAY, OK, MapPairs
+from ..resp import NULL_ARRAY, OK, EntryList, MapPairs
 from .args import parse_int, to_int
 from .streams import incr_id, lookup_stream, parse_id
 from .table import (
@@ -128,7 +128,7 @@ def reply_with_range(
     """streamReplyWithRange for XREAD/XREADGROUP ``>``: entries from ``start`` on (at most
     ``count``, 0 = all); with a group, the group's last ID / entries-read move and each entry
     gets a NACK (unless ``noack``). The ops to propagate are appended to ``props``."""
-    out: list[Any] = []
+    out: list[Any] = EntryList()
     now = c.state.mstime
     moved = False
     for sid in s.entries.irange(minimum=start):
@@ -163,7 +163,7 @@ def reply_from_consumer_pel(
 ) -> list[Any]:
     """streamReplyWithRangeFromConsumerPEL: the consumer's pending entries from ``start``;
     a pending ID whose entry is gone shows as ``[id, null]``; each delivery bumps the NACK."""
-    out: list[Any] = []
+    out: list[Any] = EntryList()
     now = c.state.mstime
     for sid in list(consumer.pel.irange(minimum=start)):
         if count and len(out) >= count:

@@ -36,7 +36,7 @@ from typing import Any
 from ..client import CLIENT_MASTER, Client
 from ..datatypes.stream import MAX_ID, MIN_ID, UINT64_MAX, RedisStream, format_id
 from ..errors import RedisError, WrongTypeError, syntax_error
-from ..resp import NULL_ARRAY, OK
+from ..resp import NULL_ARRAY, OK, EntryList
 from .args import parse_int, to_int
 from .table import DENYOOM, FAST, READONLY, WRITE, command
 
@@ -146,7 +146,7 @@ def entry_reply(sid: tuple[int, int], fields: list[bytes]) -> list[Any]:
 
 def entries_reply(pairs: Iterable[tuple[tuple[int, int], list[bytes]]]) -> list[Any]:
     """Entries as XRANGE replies them."""
-    return [[format_id(sid), fields] for sid, fields in pairs]
+    return EntryList([[format_id(sid), fields] for sid, fields in pairs])
 
 
 __all__ = [
@@ -412,7 +412,7 @@ def _xrange_generic(c: Client, argv: list[bytes], rev: bool) -> Any:
         return []
     entries = s.entries
     it = entries.irange(start, end, reverse=rev)
-    out = []
+    out = EntryList()
     if count < 0:
         for sid in it:
             out.append([format_id(sid), entries[sid]])
