@@ -30,6 +30,7 @@ propagation as seen by a replica):
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from ..blocking import NOT_READY, UNIT_MS, block_for_keys, parse_timeout
@@ -128,12 +129,16 @@ def reply_with_range(
     """streamReplyWithRange for XREAD/XREADGROUP ``>``: entries from ``start`` on (at most
     ``count``, 0 = all); with a group, the group's last ID / entries-read move and each entry
     gets a NACK (unless ``noack``). The ops to propagate are appended to ``props``."""
+    entries = s.entries
+    if cg is None:  # XREAD: a plain range read
+        it = entries.irange(minimum=start)
+        return EntryList([[format_id(sid), entries[sid]] for sid in (islice(it, count) if count else it)])
     out: list[Any] = EntryList()
     now = c.state.mstime
     moved = False
-    for sid in s.entries.irange(minimum=start):
-        fields = s.entries[sid]
-        if cg is not None and sid > cg.last_id:
+    for sid in entries.irange(minimum=start):
+        fields = entries[sid]
+        if sid > cg.last_id:
             if cg.entries_read != SCG_INVALID_ENTRIES_READ and not s.range_has_tombstones(sid, None):
                 cg.entries_read += 1
             elif s.entries_added:
@@ -142,7 +147,7 @@ def reply_with_range(
             if noack:
                 moved = True
         out.append([format_id(sid), fields])
-        if cg is not None and not noack:
+        if not noack:
             assert consumer is not None
             # a new NACK, or (XGROUP SETID moved the group back) the pending one reassigned
             # to this consumer with its delivery count reset, as streamReplyWithRange

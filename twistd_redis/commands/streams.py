@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 
 from ..client import CLIENT_MASTER, Client
@@ -412,16 +413,7 @@ def _xrange_generic(c: Client, argv: list[bytes], rev: bool) -> Any:
         return []
     entries = s.entries
     it = entries.irange(start, end, reverse=rev)
-    out = EntryList()
-    if count < 0:
-        for sid in it:
-            out.append([format_id(sid), entries[sid]])
-    else:
-        for sid in it:
-            out.append([format_id(sid), entries[sid]])
-            if len(out) >= count:
-                break
-    return out
+    return EntryList([[format_id(sid), entries[sid]] for sid in (it if count < 0 else islice(it, count))])
 
 
 @command("xrange", arity=-4, flags=READONLY, keys=(1, 1, 1), group="stream")
