@@ -28,8 +28,9 @@ NOGROUP_CASES = [
 
 def Idle(args: tuple, kind: str = "pending") -> Timed:  # noqa: N802 - reads as a step type
     """A reply with idle times: XPENDING's extended rows (``kind="pending"``) or XINFO CONSUMERS
-    (``kind="consumers"``); the idle numbers must agree within 150 ms, everything else exactly."""
-    return Timed(args, tol=150, rows=kind == "pending")
+    (``kind="consumers"``); the idle numbers must agree within 1 s (the scripts pin idle times tens of
+    seconds apart; 1 s absorbs a loaded CI machine between the two servers), the rest exactly."""
+    return Timed(args, tol=1000, rows=kind == "pending")
 
 
 def stream(n: int = 6, key: str = "s") -> list:
