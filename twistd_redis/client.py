@@ -21,6 +21,7 @@ CLIENT_BLOCKED = 1 << 4  # b
 CLIENT_DIRTY_CAS = 1 << 5  # d
 CLIENT_CLOSE_AFTER_REPLY = 1 << 6  # c
 CLIENT_UNBLOCKED = 1 << 7  # u
+CLIENT_SCRIPT = 1 << 8  # the client scripts run their commands as (Redis's lua client)
 CLIENT_PUBSUB = 1 << 18  # P
 CLIENT_READONLY = 1 << 17  # r
 CLIENT_NO_EVICT = 1 << 43  # e

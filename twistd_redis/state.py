@@ -183,6 +183,16 @@ class ServerState(Service):
         self.blocked_clients_count = 0
         self.serving_blocked = False
         self.exec_nesting = 0
+        # Scripting (scripting/engine.py): the EVAL / FCALL running now (Redis's curr_run_ctx),
+        # the -BUSY error everyone else gets once it ran past busy-reply-threshold, the
+        # propagation targets of its commands (redis.set_repl: 1 AOF, 2 replicas) and the
+        # engines themselves (created on first use)
+        self.script_run: Any = None
+        self.busy_error: RedisError | None = None
+        self.propagate_mask = 3
+        self.events_while_blocked: Callable[[], Any] | None = None  # tests: instead of the reactor
+        self.lua: Any = None
+        self.functions: Any = None
         self.shutdown_hooks: list[Callable[[], Any]] = []
         self.shutdown_callback: Callable[[], Any] = self._stop_reactor  # SHUTDOWN's last step
         self.listening_ports: list[Any] = []
@@ -481,6 +491,8 @@ class ServerState(Service):
                         spec,
                         RedisError("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."),
                     )
+        if self.busy_error is not None and not spec.flags & cmdtable.ALLOW_BUSY:
+            return self.reject(c, spec, self.busy_error)
         if c.flags & CLIENT_MULTI:
             if spec.flags & cmdtable.NO_MULTI:
                 return self.reject(c, spec, RedisError("ERR Command not allowed inside a transaction"))
@@ -516,6 +528,7 @@ class ServerState(Service):
         repl = getattr(self, "repl", None)
         self.gate_all = (
             self.write_denied is not None
+            or self.busy_error is not None
             or (repl is not None and repl.masterhost is not None)
             or bool(cfg["min-replicas-to-write"] and cfg["min-replicas-max-lag"])
         )
@@ -586,7 +599,11 @@ class ServerState(Service):
         """The single feed of the AOF and the replicas. Inside EXEC (or a script) the ops are
         kept and go out together when it ends (``end_atomic``), as Redis's also_propagate."""
         if self.exec_nesting:
-            self.also_propagate.append((dbid, argv))
+            mask = self.propagate_mask
+            if mask == 3:
+                self.also_propagate.append((dbid, argv))
+            elif mask:  # redis.set_repl: only the AOF or only the replicas
+                self.also_propagate.append((dbid, argv, mask))
             return
         for target in self.propagation_targets:
             target(dbid, argv)
@@ -605,9 +622,54 @@ class ServerState(Service):
         ops, self.also_propagate = self.also_propagate, []
         if len(ops) > 1:
             ops = [(ops[0][0], [b"MULTI"]), *ops, (ops[-1][0], [b"EXEC"])]
-        for dbid, argv in ops:
+        for op in ops:
+            if len(op) == 2:
+                for target in self.propagation_targets:
+                    target(*op)
+                continue
+            dbid, argv, mask = op
+            aof_feed = self.aof.feed
             for target in self.propagation_targets:
-                target(dbid, argv)
+                if (mask & 1) if target == aof_feed else (mask & 2):
+                    target(dbid, argv)
+
+    # ------------------------------------------------------------ long scripts
+
+    def script_timed_out_starts(self, run: Any) -> None:
+        """enterScriptTimedoutMode + protectClient: others get -BUSY, and the caller's
+        connection is not read until the script ends (its input stays queued in the kernel)."""
+        from .scripting.engine import BUSY_EVAL, BUSY_FUNCTION
+
+        self.busy_error = RedisError(BUSY_EVAL if run.flags & 1 else BUSY_FUNCTION)
+        self.update_gates()
+        t = getattr(run.caller.conn, "transport", None)
+        if t is not None and hasattr(t, "stopReading"):
+            t.stopReading()
+
+    def script_timed_out_ends(self, run: Any) -> None:
+        self.busy_error = None
+        self.update_gates()
+        conn = run.caller.conn
+        t = getattr(conn, "transport", None)
+        if t is not None and hasattr(t, "startReading") and not getattr(conn, "closing", False) and t.connected:
+            t.startReading()
+
+    def process_events_while_blocked(self) -> None:
+        """processEventsWhileBlocked: let the reactor read and answer other connections while
+        a script runs past busy-reply-threshold (they get -BUSY, or run an ALLOW_BUSY command
+        such as SCRIPT KILL). Timers do not run; the script's frozen time is kept."""
+        saved = self.mstime
+        try:
+            hook = self.events_while_blocked
+            if hook is not None:
+                hook()
+            else:
+                it = getattr(self.clock, "doIteration", None)
+                if it is not None and getattr(self.clock, "running", False):
+                    it(0)
+            self.flush_pending_writes()
+        finally:
+            self.mstime = saved
 
     # ------------------------------------------------------------ keyspace side effects
 

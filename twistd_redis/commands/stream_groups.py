@@ -34,7 +34,7 @@ from itertools import islice
 from typing import Any
 
 from ..blocking import NOT_READY, UNIT_MS, block_for_keys, parse_timeout
-from ..client import CLIENT_DENY_BLOCKING, Client
+from ..client import CLIENT_DENY_BLOCKING, CLIENT_SCRIPT, Client
 from ..datatypes.stream import (
     MAX_ID,
     SCG_INVALID_ENTRIES_READ,
@@ -196,6 +196,8 @@ def _parse_read(c: Client, argv: list[bytes], xreadgroup: bool) -> tuple[_Read, 
         moreargs = argc - i - 1
         o = argv[i].lower()
         if o == b"block" and moreargs:
+            if c.flags & CLIENT_SCRIPT:  # BLOCK makes no sense in a script (kept apart from DENY_BLOCKING)
+                raise err("%s command is not allowed with BLOCK option from scripts" % argv[0].decode("utf-8", "replace"))
             i += 1
             timeout = parse_timeout(argv[i], UNIT_MS)
         elif o == b"count" and moreargs:

@@ -1,0 +1,221 @@
+"""EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT (eval.c).
+
+A script body is compiled once, as Redis does (``function f_<sha>() <body>\\nend`` loaded under
+the chunk name ``@user_script``, so compile errors and line numbers read the same), and kept
+under its SHA1 until SCRIPT FLUSH, which replaces the whole Lua runtime. A ``#!lua`` shebang
+line may carry ``flags=no-writes,allow-oom,allow-stale,no-cluster``; a script without one runs
+in the compatibility mode of Redis 6 scripts.
+
+The run itself is the engine's (``scripting/engine.py``): one atomic unit whose commands reach
+the AOF and the replicas as themselves (effects replication) wrapped in MULTI/EXEC; EVAL itself
+is never propagated.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..client import CLIENT_MULTI, Client
+from ..errors import RedisError, err
+from ..resp import OK
+from ..scripting.engine import (
+    SCRIPT_FLAG_EVAL_COMPAT_MODE,
+    SCRIPT_FLAG_NAMES,
+    LuaEngine,
+    kill_script,
+    sha1hex,
+)
+from .args import parse_int
+from .table import (
+    ALLOW_BUSY,
+    LOADING,
+    MOVABLE_KEYS,
+    NO_MANDATORY_KEYS,
+    NOSCRIPT,
+    READONLY,
+    SKIP_MONITOR,
+    STALE,
+    command,
+    container,
+    help_reply,
+)
+
+_EVAL_FLAGS = NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | MOVABLE_KEYS
+
+SCRIPT_HELP = [
+    "DEBUG (YES|SYNC|NO)",
+    "    Set the debug mode for subsequent scripts executed.",
+    "EXISTS <sha1> [<sha1> ...]",
+    "    Return information about the existence of the scripts in the script cache.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Flush the Lua scripts cache. Very dangerous on replicas.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the scripts cache.",
+    "    * SYNC: Synchronously flush the scripts cache.",
+    "KILL",
+    "    Kill the currently executing Lua script.",
+    "LOAD <script>",
+    "    Load a script into the scripts cache without executing it.",
+]
+
+
+class EvalScripts:
+    """lctx: the EVAL engine and its script cache (sha -> (function, body, flags))."""
+
+    def __init__(self, state: Any) -> None:
+        self.engine = LuaEngine(state)
+        self.scripts: dict[bytes, tuple[Any, bytes, int]] = {}
+        self.body_bytes = 0
+
+    def create(self, body: bytes) -> bytes:
+        """luaCreateFunction: compile ``body`` (once per SHA) and give its SHA."""
+        sha = sha1hex(body)
+        if sha in self.scripts:
+            return sha
+        flags, code = parse_shebang(body)
+        fname = b"f_" + sha
+        fn, error, ran = self.engine.define(b"function %s() %s\nend" % (fname, code), b"@user_script", fname)
+        if fn is None:
+            what = "running" if ran else "compiling"
+            raise RedisError("ERR Error %s script (new function): %s" % (what, _text(error)))
+        self.scripts[sha] = (fn, body, flags)
+        self.body_bytes += len(body)
+        return sha
+
+
+def _text(b: Any) -> str:
+    if isinstance(b, bytes):
+        return b.decode("utf-8", "surrogateescape").strip("\r\n")
+    return str(b)
+
+
+def parse_shebang(body: bytes) -> tuple[int, bytes]:
+    """The script flags of a ``#!lua flags=...`` first line and the code after it (the newline
+    stays, so line numbers are the body's). No shebang: EVAL's compatibility mode."""
+    if not body.startswith(b"#!"):
+        return SCRIPT_FLAG_EVAL_COMPAT_MODE, body
+    nl = body.find(b"\n")
+    if nl < 0:
+        raise RedisError("ERR Invalid script shebang")
+    parts = body[:nl].split()
+    if not parts:
+        raise RedisError("ERR Invalid engine in script shebang")
+    if parts[0] != b"#!lua":
+        raise RedisError("ERR Unexpected engine in script shebang: %s" % _text(parts[0]))
+    flags = 0
+    for p in parts[1:]:
+        if not p.startswith(b"flags="):
+            raise RedisError("ERR Unknown lua shebang option: %s" % _text(p))
+        for f in p[6:].split(b","):
+            if not f:
+                continue
+            bit = SCRIPT_FLAG_NAMES.get(f)
+            if bit is None:
+                raise RedisError("ERR Unexpected flag in script shebang: %s" % _text(f))
+            flags |= bit
+    return flags, body[nl:]
+
+
+def eval_scripts(state: Any) -> EvalScripts:
+    es = state.lua
+    if es is None:
+        es = state.lua = EvalScripts(state)
+    return es
+
+
+def parse_numkeys(argv: list[bytes]) -> int:
+    """evalGenericCommand / fcallCommandGeneric's numkeys."""
+    numkeys = parse_int(argv[2])
+    if numkeys is None:
+        raise RedisError("ERR value is not an integer or out of range")
+    if numkeys > len(argv) - 3:
+        raise err("Number of keys can't be greater than number of args")
+    if numkeys < 0:
+        raise err("Number of keys can't be negative")
+    return numkeys
+
+
+def _eval_generic(c: Client, argv: list[bytes], evalsha: bool, ro: bool) -> Any:
+    numkeys = parse_numkeys(argv)
+    state = c.state
+    es = eval_scripts(state)
+    if evalsha:
+        sha = argv[1].lower()
+        entry = es.scripts.get(sha)
+        if entry is None:
+            raise RedisError("NOSCRIPT No matching script. Please use EVAL.")
+    else:
+        sha = es.create(argv[1])
+        entry = es.scripts[sha]
+    fn, _body, flags = entry
+    engine = es.engine
+    run = engine.prepare(c, sha, flags, ro, eval_mode=True)
+    state.rewrite_propagation()  # never EVAL itself: the commands it ran went out (effects)
+    return engine.call(run, fn, argv[3 : 3 + numkeys], argv[3 + numkeys :])
+
+
+@command("eval", arity=-3, flags=_EVAL_FLAGS, group="scripting")
+def eval_command(c: Client, argv: list[bytes]):
+    return _eval_generic(c, argv, evalsha=False, ro=False)
+
+
+@command("evalsha", arity=-3, flags=_EVAL_FLAGS, group="scripting")
+def evalsha_command(c: Client, argv: list[bytes]):
+    return _eval_generic(c, argv, evalsha=True, ro=False)
+
+
+@command("eval_ro", arity=-3, flags=_EVAL_FLAGS | READONLY, group="scripting")
+def eval_ro_command(c: Client, argv: list[bytes]):
+    return _eval_generic(c, argv, evalsha=False, ro=True)
+
+
+@command("evalsha_ro", arity=-3, flags=_EVAL_FLAGS | READONLY, group="scripting")
+def evalsha_ro_command(c: Client, argv: list[bytes]):
+    return _eval_generic(c, argv, evalsha=True, ro=True)
+
+
+container("script", arity=-2, group="scripting")
+
+
+@command("script|help", arity=2, flags=LOADING | STALE, group="scripting")
+def script_help_command(c: Client, argv: list[bytes]):
+    return help_reply("SCRIPT", SCRIPT_HELP)
+
+
+@command("script|flush", arity=-2, flags=NOSCRIPT, group="scripting")
+def script_flush_command(c: Client, argv: list[bytes]):
+    if len(argv) > 3 or (len(argv) == 3 and argv[2].lower() not in (b"sync", b"async")):
+        raise err("SCRIPT FLUSH only support SYNC|ASYNC option")
+    c.state.lua = None  # scriptingReset: a new runtime on next use, the old one is dropped
+    return OK
+
+
+@command("script|exists", arity=-3, flags=NOSCRIPT, group="scripting")
+def script_exists_command(c: Client, argv: list[bytes]):
+    es = c.state.lua
+    scripts = es.scripts if es is not None else {}
+    return [1 if a.lower() in scripts else 0 for a in argv[2:]]
+
+
+@command("script|load", arity=3, flags=NOSCRIPT | STALE, group="scripting")
+def script_load_command(c: Client, argv: list[bytes]):
+    return eval_scripts(c.state).create(argv[2])
+
+
+@command("script|kill", arity=2, flags=NOSCRIPT | ALLOW_BUSY, group="scripting")
+def script_kill_command(c: Client, argv: list[bytes]):
+    return kill_script(c.state, is_eval=True)
+
+
+@command("script|debug", arity=3, flags=NOSCRIPT, group="scripting")
+def script_debug_command(c: Client, argv: list[bytes]):
+    if c.flags & CLIENT_MULTI:
+        raise err("SCRIPT DEBUG must be called outside MULTI")
+    mode = argv[2].lower()
+    if mode == b"no":
+        return OK
+    if mode in (b"yes", b"sync"):
+        # the Lua debugger (LDB) is not part of this server
+        raise err("SCRIPT DEBUG YES/SYNC is not supported by this server (no Lua debugger)")
+    raise err("Use SCRIPT DEBUG YES/SYNC/NO")

@@ -1,0 +1,1078 @@
+"""The Lua engine: one lupa (PUC Lua 5.1) runtime, sandboxed as Redis 7.0.15 sandboxes its own.
+
+What a script sees is Redis's: the globals of 7.0.15 (no ``print``, ``debug``, ``os``, ``io``,
+``setfenv``...), a read-only ``_G`` and read-only libraries (``Attempt to modify a readonly
+table``), ``Script attempted to access nonexistent global variable 'x'``, the ``redis`` table,
+Redis's ``pcall`` (a ``{err=...}`` error comes back as its message), Redis's deterministic
+``math.random`` (rand48, reseeded before every script) and the cjson / cmsgpack / struct / bit
+libraries (``scripting/libs``).
+
+Stock Lua 5.1 has no read-only tables (Redis patches its VM), so the protection is built from
+proxies: the thread's environment and every library the script can reach are empty tables whose
+``__index`` is the real table and whose ``__newindex`` raises; ``rawset``, ``rawget``, ``next``
+(so ``pairs``), ``setmetatable`` and ``getmetatable`` see through them.
+
+Python functions are what Redis has as C functions (``redis.call``, the libraries): Lua calls
+them directly, so a script's ``return redis.call(...)`` keeps its own stack frame (a Lua wrapper
+would be tail-called and the error's ``on @user_script:<line>`` lost). One raises a Lua error by
+raising ``LuaRaise(value)``; the script's error handler and Redis's ``pcall`` unwrap it.
+``wrap`` adapts a callback returning ``(True, results...)`` / ``(False, error)`` (the libraries'
+convention), positioning a message at the caller as ``luaL_error`` does. Lua cannot reach a
+Python object's attributes (``attribute_filter``).
+
+``ScriptRun`` is Redis's ``scriptRunCtx``: the caller, the script's own client, read-only /
+write-dirty / timed-out / killed flags and the propagation targets of one EVAL or FCALL. While a
+script runs ``state.script_run`` points at it; past ``busy-reply-threshold`` the count hook
+lets the reactor serve other connections (``ServerState.process_events_while_blocked``): they
+get ``-BUSY`` except for the ALLOW_BUSY commands (SCRIPT KILL, FUNCTION KILL, SHUTDOWN NOSAVE...).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import TYPE_CHECKING, Any, Callable
+
+from lupa import lua51
+
+from ..client import CLIENT_DENY_BLOCKING, CLIENT_MASTER, CLIENT_SCRIPT, Client
+from ..commands import table as cmdtable
+from ..errors import RedisError
+from ..resp import NULL_ARRAY, MapPairs, Raw, RespSet, SimpleString, Verbatim, format_double
+from ..serverlog import ServerLog
+
+if TYPE_CHECKING:
+    from ..state import ServerState
+
+log = ServerLog("twistd_redis.scripting")
+
+lua_type = lua51.lua_type
+LuaError = lua51.LuaError
+
+# run flags (script.h)
+RUN_EVAL_MODE = 1 << 0
+RUN_READ_ONLY = 1 << 1
+RUN_WRITE_DIRTY = 1 << 2
+RUN_TIMEDOUT = 1 << 3
+RUN_KILLED = 1 << 4
+RUN_ALLOW_OOM = 1 << 5
+
+# script flags (shebang / register_function)
+SCRIPT_FLAG_NO_WRITES = 1 << 0
+SCRIPT_FLAG_ALLOW_OOM = 1 << 1
+SCRIPT_FLAG_ALLOW_STALE = 1 << 2
+SCRIPT_FLAG_NO_CLUSTER = 1 << 3
+SCRIPT_FLAG_EVAL_COMPAT_MODE = 1 << 4  # an EVAL script without a shebang
+SCRIPT_FLAG_ALLOW_CROSS_SLOT = 1 << 5
+
+SCRIPT_FLAG_NAMES = {
+    b"no-writes": SCRIPT_FLAG_NO_WRITES,
+    b"allow-oom": SCRIPT_FLAG_ALLOW_OOM,
+    b"allow-stale": SCRIPT_FLAG_ALLOW_STALE,
+    b"no-cluster": SCRIPT_FLAG_NO_CLUSTER,
+}
+
+PROPAGATE_AOF = 1
+PROPAGATE_REPL = 2
+
+BUSY_EVAL = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+BUSY_FUNCTION = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+KILLED = b"ERR Script killed by user with SCRIPT KILL..."
+
+REDIS_VERSION = "7.0.15"
+REDIS_VERSION_NUM = 0x07000F
+
+HOOK_COUNT = 100000  # luaMaskCountHook's instruction count
+
+_LLONG_MIN = -(2**63)
+_LLONG_MAX = 2**63 - 1
+
+
+def sha1hex(data: bytes) -> bytes:
+    return hashlib.sha1(data).hexdigest().encode()
+
+
+def lua_error_table_msg(err: bytes) -> bytes:
+    """luaPushErrorBuff: "-CODE msg" -> "CODE msg", "msg" -> "ERR msg", CR/LF trimmed."""
+    if err[:1] == b"-":
+        sp = err.find(b" ")
+        if sp < 0:
+            code, msg = b"ERR", err[1:]
+        else:
+            code, msg = err[1:sp], err[sp + 1 :]
+    else:
+        code, msg = b"ERR", err
+    return code + b" " + msg.strip(b"\r\n")
+
+
+def number_arg(v: float | int) -> bytes:
+    """A Lua number passed to redis.call: ``%.17g`` (luaArgsToRedisArgv)."""
+    if type(v) is int and -(10**17) < v < 10**17:
+        return b"%d" % v
+    return b"%.17g" % v
+
+
+def lua_tostring(v: int | float) -> bytes:
+    """A Lua number as Lua 5.1 prints it (LUA_NUMBER_FMT ``%.14g``)."""
+    return b"%.14g" % v
+
+
+def lua_tonumber(v: Any) -> float | int | None:
+    """lua_tonumber / lua_isnumber: numbers, and strings Lua reads as numbers; else None."""
+    t = type(v)
+    if t is int or t is float:
+        return v
+    if t is bytes:
+        s = v.strip()
+        try:
+            if s[:2].lower() in (b"0x",) or s[:3].lower() in (b"-0x", b"+0x"):
+                return int(s, 16)
+            if not s or s.lower().lstrip(b"+-") in (b"inf", b"infinity", b"nan"):
+                return None
+            return float(s)
+        except ValueError:
+            return None
+    return None
+
+
+def lua_typename(v: Any) -> bytes:
+    if v is None:
+        return b"nil"
+    t = type(v)
+    if t is bool:
+        return b"boolean"
+    if t is int or t is float:
+        return b"number"
+    if t is bytes:
+        return b"string"
+    return lua_type(v).encode() if lua_type(v) else b"userdata"
+
+
+def double_repr(d: float) -> bytes:
+    """``%.17g`` as glibc prints it (the sign of a NaN included)."""
+    if d != d:
+        return b"-nan" if math.copysign(1.0, d) < 0 else b"nan"
+    return format_double(d)
+
+
+def lua_to_ll(d: float) -> int:
+    """(long long)lua_Number: truncation; out of range or NaN gives LLONG_MIN (x86's cvttsd2si)."""
+    if d != d or d >= 9.223372036854775807e18 or d < -9.223372036854775808e18:
+        return _LLONG_MIN
+    return int(d)
+
+
+class Rand48:
+    """Redis's rand.c: lrand48 with a seed set by redisSrand48 (math.random, math.randomseed)."""
+
+    __slots__ = ("x",)
+
+    def __init__(self) -> None:
+        self.x = 0x1234ABCD330E  # X2 X1 X0: the state before any redisSrand48
+
+    def seed(self, seedval: int) -> None:
+        self.x = ((seedval & 0xFFFFFFFF) << 16) | 0x330E
+
+    def next(self) -> int:
+        self.x = (0x5DEECE66D * self.x + 0xB) & 0xFFFFFFFFFFFF
+        return self.x >> 17
+
+
+class LuaRaise(Exception):
+    """Raised by a Python function called from Lua: the Lua error it stands for (a message,
+    already positioned, or a ``{err=...}`` table). Lua sees the exception object; the script's
+    error handler and Redis's ``pcall`` unwrap it (``py.unraise``)."""
+
+    def __init__(self, value: Any) -> None:
+        super().__init__()
+        self.value = value
+
+
+class ScriptRun:
+    """scriptRunCtx: one EVAL / FCALL in progress."""
+
+    __slots__ = ("caller", "client", "funcname", "flags", "repl_flags", "start", "eval_mode")
+
+    def __init__(self, caller: Client, client: Client, funcname: bytes, flags: int, start: float) -> None:
+        self.caller = caller
+        self.client = client
+        self.funcname = funcname
+        self.flags = flags
+        self.repl_flags = PROPAGATE_AOF | PROPAGATE_REPL
+        self.start = start
+
+    @property
+    def is_eval(self) -> bool:
+        return bool(self.flags & RUN_EVAL_MODE)
+
+
+# ---------------------------------------------------------------------------------------------
+# The bootstrap: runs once per runtime with the full standard library, then locks the sandbox.
+
+_BOOTSTRAP = r"""
+local py, install_libs = ...
+local G = _G
+local dbg = debug
+local type, error, select, tostring, tonumber = type, error, select, tostring, tonumber
+local rawget, rawset, rawequal, next = rawget, rawset, rawequal, next
+local setmetatable, getmetatable = setmetatable, getmetatable
+local rawpcall, xpcall, floor = pcall, xpcall, math.floor
+local INTERNAL = '=twistd-redis'
+
+local wrap, unraise = py.wrap, py.unraise
+
+local function errtable(msg) return {err = msg} end
+
+-- read-only proxies ------------------------------------------------------------------------
+local backing = setmetatable({}, {__mode = 'k'})   -- proxy -> real table
+local proxy_of = setmetatable({}, {__mode = 'k'})  -- real table -> proxy
+local function readonly_error() error('Attempt to modify a readonly table', 2) end
+local function protect(t)
+  local p = proxy_of[t]
+  if p then return p end
+  p = setmetatable({}, {__index = t, __newindex = readonly_error, __metatable = false})
+  backing[p] = t
+  proxy_of[t] = p
+  return p
+end
+
+-- the error handler: Redis's __redis__err__handler, skipping our own Lua frames
+local function err_handler(err)
+  if type(err) == 'userdata' then err = unraise(err) end
+  local lvl = 2
+  local i = dbg.getinfo(2, 'nSl')
+  if i and i.what == 'C' then lvl = 3; i = dbg.getinfo(3, 'nSl') end
+  while i and i.source == INTERNAL do
+    lvl = lvl + 1
+    i = dbg.getinfo(lvl, 'nSl')
+  end
+  if type(err) ~= 'table' then
+    err = {err = 'ERR ' .. tostring(err)}
+  end
+  if i then
+    err['source'] = i.source
+    err['line'] = i.currentline
+  end
+  return err
+end
+
+-- redis.* -----------------------------------------------------------------------------------
+local redis = {}
+redis.call = py.call
+redis.pcall = py.pcall
+redis.acl_check_cmd = py.acl_check_cmd
+redis.sha1hex = py.sha1hex
+local function push_error(e)
+  if e:sub(1, 1) == '-' then
+    local sp = e:find(' ', 1, true)
+    local code, msg
+    if sp then code, msg = e:sub(2, sp - 1), e:sub(sp + 1) else code, msg = 'ERR', e:sub(2) end
+    msg = msg:gsub('^[\r\n]+', ''):gsub('[\r\n]+$', '')
+    return {err = code .. ' ' .. msg}
+  end
+  local msg = e:gsub('^[\r\n]+', ''):gsub('[\r\n]+$', '')
+  return {err = 'ERR ' .. msg}
+end
+function redis.error_reply(...)
+  local e = ...
+  if select('#', ...) ~= 1 or type(e) ~= 'string' then return errtable('ERR wrong number or type of arguments') end
+  if e:sub(1, 1) ~= '-' then e = '-' .. e end
+  return push_error(e)
+end
+function redis.status_reply(...)
+  local s = ...
+  if select('#', ...) ~= 1 or type(s) ~= 'string' then return errtable('ERR wrong number or type of arguments') end
+  return {ok = s}
+end
+redis.log = py.log
+redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
+redis.setresp = py.setresp
+redis.set_repl = py.set_repl
+redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
+function redis.replicate_commands() return true end
+function redis.breakpoint() return false end
+function redis.debug() end
+redis.REDIS_VERSION = py.version
+redis.REDIS_VERSION_NUM = py.version_num
+
+math.random = py.math_random
+math.randomseed = py.math_randomseed
+
+-- Redis's pcall: an {err=...} error comes back as its message --------------------------------
+local function pcall_result(ok, ...)
+  if ok then return true, ... end
+  local e = ...
+  if type(e) == 'userdata' then e = unraise(e) end
+  if type(e) == 'table' then
+    local m = e.err
+    if type(m) == 'string' or type(m) == 'number' then e = m end
+  end
+  return false, e
+end
+
+-- the sandbox -------------------------------------------------------------------------------
+install_libs(G, wrap)
+
+-- luaL_where(L, 1) seen from a Python function called by Lua: its caller's position
+function api_where()
+  local i = dbg.getinfo(3, 'Sl')
+  if i and i.currentline > 0 then return i.short_src .. ':' .. i.currentline .. ': ' end
+  return ''
+end
+local where = api_where
+api_where = nil
+
+local keep = {
+  'assert', 'collectgarbage', 'coroutine', 'error', 'gcinfo', 'getmetatable', 'ipairs', 'load',
+  'loadstring', 'math', 'next', 'pairs', 'pcall', 'rawequal', 'rawget', 'rawset', 'select',
+  'setmetatable', 'string', 'table', 'tonumber', 'tostring', 'type', 'unpack', 'xpcall',
+  '_VERSION', 'bit', 'cjson', 'cmsgpack', 'struct',
+}
+local env = {}
+for _, k in ipairs(keep) do env[k] = G[k] end
+env.redis = redis
+env.__redis__err__handler = err_handler
+env.pcall = function(f, ...) return pcall_result(rawpcall(f, ...)) end
+for _, lib in ipairs({'coroutine', 'math', 'string', 'table', 'redis', 'bit', 'cjson', 'cmsgpack', 'struct'}) do
+  if type(env[lib]) == 'table' then env[lib] = protect(env[lib]) end
+end
+local smt = getmetatable('')
+smt.__index = env.string
+protect(smt)
+
+env.rawset = function(t, k, v)
+  if backing[t] then error('Attempt to modify a readonly table', 0) end
+  return rawset(t, k, v)
+end
+env.rawget = function(t, k)
+  local b = backing[t]
+  if b then return rawget(b, k) end
+  return rawget(t, k)
+end
+env.next = function(t, k)
+  local b = backing[t]
+  if b then return next(b, k) end
+  return next(t, k)
+end
+local lnext = env.next
+env.pairs = function(t)
+  if type(t) ~= 'table' then return pairs(t) end
+  return lnext, t, nil
+end
+env.setmetatable = function(t, mt)
+  if backing[t] then error('Attempt to modify a readonly table', 0) end
+  return setmetatable(t, mt)
+end
+-- the Python functions (redis.call, the libraries...) are userdata to Lua: type() and
+-- tostring() show them as the functions they stand for
+local pyfuncs = setmetatable({}, {__mode = 'k'})
+for _, lib in ipairs({'redis', 'math', 'bit', 'cjson', 'cmsgpack', 'struct'}) do
+  local t = backing[env[lib]] or env[lib]
+  if type(t) == 'table' then
+    for k, v in next, t do
+      if type(v) == 'userdata' and py.callable(v) then pyfuncs[v] = string.format('function: 0x%08x', py.id(v)) end
+    end
+  end
+end
+local rawtype, rawtostring = type, tostring
+env.type = function(...)
+  local v = ...
+  if pyfuncs[v] then return 'function' end
+  return rawtype(...)
+end
+env.tostring = function(...)
+  local v = ...
+  local f = pyfuncs[v]
+  if f then return f end
+  return rawtostring(...)
+end
+env.getmetatable = function(v)
+  if backing[v] then return nil end
+  local mt = getmetatable(v)
+  if mt and proxy_of[mt] then return proxy_of[mt] end
+  return mt
+end
+
+setmetatable(env, {__index = function(t, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end})
+local genv = protect(env)
+env._G = genv
+-- the thread keeps its own globals (lupa needs them); what scripts compile runs in genv
+local rawloadstring, rawload, setfenv = loadstring, load, setfenv
+env.loadstring = function(...)
+  local f, e = rawloadstring(...)
+  if f then setfenv(f, genv) end
+  return f, e
+end
+env.load = function(...)
+  local f, e = rawload(...)
+  if f then setfenv(f, genv) end
+  return f, e
+end
+
+-- running scripts ---------------------------------------------------------------------------
+local sethook = dbg.sethook
+local function hook()
+  if py.interrupt() then
+    sethook(hook, 'l')  -- keep failing: a pcall in the script cannot swallow the kill
+    error(errtable('ERR Script killed by user with SCRIPT KILL...'), 0)
+  end
+end
+
+local api = {}
+function api.compile(code, chunkname)
+  local f, err = rawloadstring(code, chunkname)
+  if not f then return nil, err end
+  setfenv(f, genv)
+  return f
+end
+-- EVAL's "function f_<sha>() <body> end" chunk: run it where the definition may land, and
+-- give the function it defined, now living in the sandbox
+function api.define(code, chunkname, name)
+  local f, err = rawloadstring(code, chunkname)
+  if not f then return nil, err end
+  local holder = {}
+  setfenv(f, holder)
+  local ok, e = rawpcall(f)
+  if not ok then return nil, e, true end
+  local fn = holder[name]
+  setfenv(fn, genv)
+  return fn
+end
+function api.run_eval(f, keys, args, use_hook)
+  rawset(env, 'KEYS', keys)
+  rawset(env, 'ARGV', args)
+  if use_hook then sethook(hook, '', HOOK_COUNT) end
+  local ok, res = xpcall(f, err_handler)
+  if use_hook then sethook() end
+  return ok, res
+end
+function api.run_function(f, keys, args, use_hook)
+  if use_hook then sethook(hook, '', HOOK_COUNT) end
+  local ok, res = xpcall(function() return f(keys, args) end, err_handler)
+  if use_hook then sethook() end
+  return ok, res
+end
+-- a table built by successive insertions, as Redis's reply parser builds maps and sets
+function api.map(...)
+  local t = {}
+  for i = 1, select('#', ...), 2 do
+    local k, v = select(i, ...)
+    t[k] = v
+  end
+  return t
+end
+function api.set(...)
+  local t = {}
+  for i = 1, select('#', ...) do t[(select(i, ...))] = true end
+  return t
+end
+api.protect = protect
+api.env = env
+api.where = where
+api.err_handler = err_handler
+return api
+""".replace("HOOK_COUNT", str(HOOK_COUNT))
+
+
+def _deny_attributes(obj: Any, name: Any, setting: bool) -> Any:
+    raise AttributeError("not accessible from Lua")
+
+
+def _no_libs(G: Any, wrap: Any) -> None:
+    return None
+
+
+def install_libraries(lua: Any, G: Any, wrap: Any) -> None:
+    """cjson, cmsgpack, struct and bit (scripting/libs), when present."""
+    try:
+        from . import libs
+    except ImportError:  # pragma: no cover - the libraries ship with the package
+        return
+    libs.install(lua, G, wrap)
+
+
+class LuaEngine:
+    """One sandboxed Lua runtime plus the Python side of the ``redis`` API. EVAL has one
+    (reset by SCRIPT FLUSH); the function engine (FUNCTION LOAD) has its own."""
+
+    def __init__(self, state: "ServerState") -> None:
+        self.state = state
+        self.run: ScriptRun | None = None
+        # one rand48 state for the whole server, never reseeded but by math.randomseed (what
+        # 7.0.15 does: the sequence runs on across scripts and SCRIPT FLUSH)
+        rand = getattr(state, "lua_rand", None)
+        if rand is None:
+            rand = state.lua_rand = Rand48()
+        self.rand = rand
+        lua = lua51.LuaRuntime(
+            encoding=None,
+            unpack_returned_tuples=True,
+            register_eval=False,
+            register_builtins=False,
+            attribute_filter=_deny_attributes,
+        )
+        self.lua = lua
+        py = lua.table_from(
+            {
+                b"call": self._call,
+                b"pcall": self._pcall,
+                b"acl_check_cmd": self._acl_check_cmd,
+                b"sha1hex": self._sha1hex,
+                b"log": self._log,
+                b"setresp": self._setresp,
+                b"set_repl": self._set_repl,
+                b"interrupt": self._interrupt,
+                b"math_random": self._math_random,
+                b"math_randomseed": self._math_randomseed,
+                b"wrap": self.wrap,
+                b"callable": callable,
+                b"id": lambda o: id(o) & 0xFFFFFFFFFFFF,
+                b"unraise": self._unraise,
+                b"version": REDIS_VERSION.encode(),
+                b"version_num": REDIS_VERSION_NUM,
+            }
+        )
+        api = lua.execute(_BOOTSTRAP, py, lambda G, wrap: install_libraries(lua, G, wrap), name="=twistd-redis")
+        self.api = api
+        self._compile = api[b"compile"]
+        self._define = api[b"define"]
+        self._run_eval = api[b"run_eval"]
+        self._run_function = api[b"run_function"]
+        self._map = api[b"map"]
+        self._where = api[b"where"]
+        self._set = api[b"set"]
+        self.table_from = lua.table_from
+        # the client scripts run their commands as (Redis's lua_client / CLIENT_SCRIPT)
+        self.client = Client(state, None, 0)
+        self.client.flags = CLIENT_SCRIPT | CLIENT_DENY_BLOCKING
+        self.client.addr = "lua"
+
+    # ------------------------------------------------------------------ compile / run
+
+    def compile(self, code: bytes, chunkname: bytes) -> tuple[Any, bytes | None]:
+        """``(function, None)`` or ``(None, the Lua error message)``."""
+        r = self._compile(code, chunkname)
+        if isinstance(r, tuple):
+            return None, r[1]
+        return r, None
+
+    def define(self, code: bytes, chunkname: bytes, name: bytes) -> tuple[Any, bytes | None, bool]:
+        """Run a chunk that defines function ``name`` (EVAL's ``function f_<sha>() ...
+        end``): ``(function, None, False)``, or ``(None, message, ran)`` (``ran``: the chunk
+        compiled but failed when run)."""
+        r = self._define(code, chunkname, name)
+        if isinstance(r, tuple):
+            return None, r[1], len(r) > 2
+        return r, None, False
+
+    def prepare(self, caller: Client, funcname: bytes, script_flags: int, ro: bool, eval_mode: bool) -> ScriptRun:
+        """scriptPrepareForRun: the checks that refuse a script before it starts (raised as
+        RedisError), then the run context."""
+        state = self.state
+        repl = state.repl
+        running_stale = (
+            repl.masterhost is not None
+            and (repl.link is None or not repl.link.connected())
+            and not state.config["replica-serve-stale-data"]
+        )
+        if not script_flags & SCRIPT_FLAG_EVAL_COMPAT_MODE:
+            if running_stale and not script_flags & SCRIPT_FLAG_ALLOW_STALE:
+                raise RedisError(
+                    "MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' "
+                    "and 'allow-stale' flag is not set on the script."
+                )
+            if not script_flags & SCRIPT_FLAG_NO_WRITES:
+                if repl.masterhost is not None and state.config["replica-read-only"] and not caller.flags & CLIENT_MASTER and caller.id != -1:
+                    raise RedisError("ERR Can not run script with write flag on readonly replica")
+                if state.write_denied is not None and repl.masterhost is None:
+                    if state.disk_errors.get("rdb") is not None:
+                        raise RedisError(
+                            "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
+                            "persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts."
+                        )
+                    raise RedisError(
+                        "MISCONF Redis is configured to persist data to AOF, but it's currently unable to "
+                        "persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts. "
+                        "AOF error: %s" % state.write_denied.message.split(": ", 1)[-1]
+                    )
+                if ro:
+                    raise RedisError("ERR Can not execute a script with write flag using *_ro command.")
+        elif running_stale:
+            raise RedisError("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
+        flags = RUN_EVAL_MODE if eval_mode else 0
+        if ro or (not script_flags & SCRIPT_FLAG_EVAL_COMPAT_MODE and script_flags & SCRIPT_FLAG_NO_WRITES):
+            flags |= RUN_READ_ONLY
+        if not script_flags & SCRIPT_FLAG_EVAL_COMPAT_MODE and script_flags & SCRIPT_FLAG_ALLOW_OOM:
+            flags |= RUN_ALLOW_OOM
+        sc = self.client
+        sc.db = caller.db
+        if sc.resp != 2:
+            sc.set_resp(2)
+        return ScriptRun(caller, sc, funcname, flags, state.clock.seconds())
+
+    def call(self, run: ScriptRun, fn: Any, keys: list[bytes], args: list[bytes]) -> Any:
+        """luaCallFunction: run ``fn`` (EVAL: with KEYS/ARGV globals; FCALL: as fn(keys, args))
+        inside one atomic unit, and give the caller's reply value."""
+        state = self.state
+        self.run = run
+        state.script_run = run
+        use_hook = state.config["busy-reply-threshold"] > 0
+        state.begin_atomic()
+        try:
+            tf = self.table_from
+            if run.flags & RUN_EVAL_MODE:
+                ok, res = self._run_eval(fn, tf(keys), tf(args), use_hook)
+            else:
+                ok, res = self._run_function(fn, tf(keys), tf(args), use_hook)
+        finally:
+            self.run = None
+            state.script_run = None
+            state.propagate_mask = 3
+            if run.flags & RUN_TIMEDOUT:
+                state.script_timed_out_ends(run)
+            state.end_atomic()
+        if not ok:
+            return self._error_reply(run, res)
+        return self.reply_value(res, run.caller.resp, run.client.resp)
+
+    def _error_reply(self, run: ScriptRun, res: Any) -> RedisError:
+        if lua_type(res) != "table":
+            msg = res if isinstance(res, bytes) else b"execution failure"
+            return RedisError("ERR Error running script %s, %.100s" % (run.funcname.decode(), msg.decode("utf-8", "replace")))
+        err = res[b"err"]
+        if isinstance(err, (int, float)):
+            err = number_arg(err) if isinstance(err, int) else b"%.14g" % err
+        if not isinstance(err, bytes):
+            err = b"(null)"
+        source = res[b"source"]
+        line = res[b"line"]
+        text = err
+        if source is not None and line is not None:
+            if not isinstance(line, bytes):
+                line = b"%d" % line if isinstance(line, int) or line == int(line) else b"%.14g" % line
+            if not isinstance(source, bytes):
+                source = str(source).encode()
+            text = b"%s script: %s, on %s:%s." % (err, run.funcname, source, line)
+        return RedisError(text.decode("utf-8", "surrogateescape"))
+
+    # ------------------------------------------------------------------ Python called from Lua
+
+    def wrap(self, pyfn: Callable[..., tuple]) -> Callable[..., Any]:
+        """A function for Lua from ``pyfn`` returning ``(True, results...)`` or ``(False, error)``:
+        it returns the results or raises the error (a message positioned at its caller, as
+        luaL_error from a C function; a table as it is)."""
+        where = self._where
+
+        def lua_function(*args: Any) -> Any:
+            r = pyfn(*args)
+            if r[0]:
+                return r[1] if len(r) == 2 else r[1:]
+            e = r[1]
+            if type(e) is bytes:
+                e = where() + e
+            raise LuaRaise(e)
+
+        return lua_function
+
+    def _unraise(self, exc: Any) -> Any:
+        if isinstance(exc, LuaRaise):
+            return exc.value
+        log.warning("Python error inside a script call: %r", exc)
+        return b"internal error in a script library call (see the server log)"
+
+    # ------------------------------------------------------------------ Lua -> reply
+
+    def reply_value(self, v: Any, resp: int, script_resp: int) -> Any:
+        """luaReplyToRedisReply: the script's return value as a reply value for a caller
+        speaking ``resp`` (booleans follow the script's own ``redis.setresp``)."""
+        t = type(v)
+        if t is bytes:
+            return v
+        if t is int:
+            return v if _LLONG_MIN <= v <= _LLONG_MAX else lua_to_ll(float(v))
+        if t is float:
+            return lua_to_ll(v)
+        if t is bool:
+            if script_resp == 2:
+                return 1 if v else None
+            return v
+        if v is None or lua_type(v) != "table":
+            return None
+        err = v[b"err"]
+        if type(err) is bytes:
+            return RedisError(err.decode("utf-8", "surrogateescape"))
+        ok = v[b"ok"]
+        if type(ok) is bytes:
+            return SimpleString(ok.replace(b"\r", b" ").replace(b"\n", b" "))
+        d = v[b"double"]
+        if type(d) is float or type(d) is int:
+            s = double_repr(float(d))
+            return Raw(b",%s\r\n" % s if resp == 3 else b"$%d\r\n%s\r\n" % (len(s), s))
+        big = v[b"big_number"]
+        if type(big) is bytes:
+            big = big.replace(b"\r", b" ").replace(b"\n", b" ")
+            return Raw(b"(%s\r\n" % big if resp == 3 else b"$%d\r\n%s\r\n" % (len(big), big))
+        verb = v[b"verbatim_string"]
+        if verb is not None and lua_type(verb) == "table":
+            fmt, s = verb[b"format"], verb[b"string"]
+            if type(fmt) is bytes and type(s) is bytes:
+                if resp == 3:
+                    fmt = (fmt + b"\0\0\0")[:3]
+                    return Raw(b"=%d\r\n%s:%s\r\n" % (len(s) + 4, fmt, s))
+                return s
+        m = v[b"map"]
+        if m is not None and lua_type(m) == "table":
+            return MapPairs(
+                (self.reply_value(k, resp, script_resp), self.reply_value(x, resp, script_resp)) for k, x in m.items()
+            )
+        s = v[b"set"]
+        if s is not None and lua_type(s) == "table":
+            return RespSet(self.reply_value(k, resp, script_resp) for k in s.keys())
+        out = []
+        i = 1
+        while True:
+            x = v[i]
+            if x is None:
+                return out
+            out.append(self.reply_value(x, resp, script_resp))
+            i += 1
+
+    # ------------------------------------------------------------------ reply -> Lua
+
+    def to_lua(self, r: Any, resp: int) -> Any:
+        """redisProtocolToLuaType: a command's reply value as the script sees it."""
+        t = type(r)
+        if t is bytes or t is int:
+            return r
+        if r is None or r is NULL_ARRAY:
+            return False if resp == 2 else None
+        if t is SimpleString:
+            return self.table_from({b"ok": bytes(r)})
+        if t is list or t is tuple or isinstance(r, list) and t is not RespSet and t is not MapPairs:
+            return self.table_from([self.to_lua(x, resp) for x in r])
+        if t is dict or t is MapPairs:
+            items = r.items() if t is dict else r
+            if resp == 2:
+                flat = []
+                for k, x in items:
+                    flat.append(self.to_lua(k, resp))
+                    flat.append(self.to_lua(x, resp))
+                return self.table_from(flat)
+            flat = []
+            for k, x in items:
+                flat.append(self.to_lua(k, resp))
+                flat.append(self.to_lua(x, resp))
+            return self.table_from({b"map": self._map(*flat)})
+        if t is RespSet or t is set or t is frozenset:
+            if resp == 2:
+                return self.table_from([self.to_lua(x, resp) for x in r])
+            return self.table_from({b"set": self._set(*[self.to_lua(x, resp) for x in r])})
+        if t is float:
+            if resp == 2:
+                return format_double(r)
+            return self.table_from({b"double": r})
+        if t is bool:
+            return r if resp == 3 else int(r)
+        if t is Verbatim:
+            if resp == 2:
+                return bytes(r)
+            return self.table_from({b"verbatim_string": self.table_from({b"format": b"txt", b"string": bytes(r)})})
+        if isinstance(r, RedisError):
+            return self.error_table(r.message.encode("utf-8", "surrogateescape"))
+        if t is Raw:
+            return self.to_lua(parse_resp(bytes(r)), resp)
+        if t is bytearray or t is memoryview:
+            return bytes(r)
+        if isinstance(r, int):
+            return int(r)
+        if t is str:
+            return r.encode()
+        return self.to_lua(parse_resp(self.client.encode(r)), resp)
+
+    def error_table(self, msg: bytes) -> Any:
+        return self.table_from({b"err": msg})
+
+    # ------------------------------------------------------------------ redis.call
+
+    def _argv(self, args: tuple) -> list[bytes] | bytes:
+        """luaArgsToRedisArgv: the argv, or the error message."""
+        if not args:
+            return b"Please specify at least one argument for this redis lib call"
+        argv = []
+        for a in args:
+            t = type(a)
+            if t is bytes:
+                argv.append(a)
+            elif t is int or t is float:
+                argv.append(number_arg(a))
+            else:
+                return b"Lua redis lib command arguments must be strings or integers"
+        return argv
+
+    def _command(self, args: tuple) -> Any:
+        """scriptCall: the command's reply, or a RedisError refusing it."""
+        run = self.run
+        if run is None:
+            return RedisError("ERR redis.call/pcall can only be called inside a script invocation")
+        argv = self._argv(args)
+        if type(argv) is bytes:
+            return RedisError("ERR " + argv.decode())
+        state = self.state
+        commands = state.commands
+        spec = commands.get(argv[0])
+        if spec is None:
+            spec = commands.get(argv[0].lower())
+        if spec is not None and spec.subcommands is not None and (len(argv) > 1 or spec.func is None):
+            spec = spec.subcommands.get(argv[1].lower()) if len(argv) > 1 else None
+        if spec is None:
+            return RedisError("ERR Unknown Redis command called from script")
+        if not spec.arity_ok(len(argv)):
+            return RedisError("ERR Wrong number of args calling Redis command from script")
+        flags = spec.flags
+        if flags & cmdtable.NOSCRIPT:
+            return RedisError("ERR This Redis command is not allowed from script")
+        repl = state.repl
+        if (
+            repl.masterhost is not None
+            and not state.config["replica-serve-stale-data"]
+            and (repl.link is None or not repl.link.connected())
+            and not flags & cmdtable.STALE
+        ):
+            return RedisError("ERR Can not execute the command on a stale replica")
+        if flags & cmdtable.WRITE:
+            if run.flags & RUN_READ_ONLY:
+                return RedisError("ERR Write commands are not allowed from read-only scripts.")
+            if (
+                repl.masterhost is not None
+                and state.config["replica-read-only"]
+                and not run.caller.flags & CLIENT_MASTER
+                and run.caller.id != -1
+            ):
+                return RedisError("READONLY You can't write against a read only replica.")
+            if state.write_denied is not None:
+                if state.disk_errors.get("rdb") is not None:
+                    return state.write_denied
+                return RedisError("MISCONF Errors writing to the AOF file: %s" % state.write_denied.message.split(": ", 1)[-1])
+            run.flags |= RUN_WRITE_DIRTY
+        client = run.client
+        reply = state.execute(client, argv, False)
+        return reply
+
+    def _call(self, *args: Any) -> Any:
+        """redis.call: the reply, or the error raised."""
+        reply = self._command(args)
+        if isinstance(reply, RedisError):
+            raise LuaRaise(self.error_table(lua_error_table_msg(b"-" + reply.message.encode("utf-8", "surrogateescape"))))
+        return self.to_lua(reply, self.run.client.resp)
+
+    def _pcall(self, *args: Any) -> Any:
+        """redis.pcall: the reply, an error as its {err=...} table."""
+        reply = self._command(args)
+        if isinstance(reply, RedisError):
+            return self.error_table(lua_error_table_msg(b"-" + reply.message.encode("utf-8", "surrogateescape")))
+        return self.to_lua(reply, self.run.client.resp)
+
+    def _acl_check_cmd(self, *args: Any) -> Any:
+        if self.run is None:
+            raise LuaRaise(self.error_table(b"ERR redis.acl_check_cmd can only be called inside a script invocation"))
+        argv = self._argv(args)
+        if type(argv) is bytes:
+            raise LuaRaise(self.error_table(b"ERR " + argv))
+        spec = self.state.lookup_command(argv)
+        if isinstance(spec, RedisError):
+            raise LuaRaise(self.error_table(b"ERR Invalid command passed to redis.acl_check_cmd()"))
+        return True  # one user, every command allowed (no ACL rules in this server)
+
+    # ------------------------------------------------------------------ the rest of redis.*
+
+    def _sha1hex(self, *args: Any) -> bytes:
+        if len(args) != 1:
+            raise LuaRaise(self.error_table(b"ERR wrong number of arguments"))
+        a = args[0]
+        if type(a) is not bytes:
+            a = lua_tostring(a) if type(a) in (int, float) else b""
+        return sha1hex(a)
+
+    def _log(self, *args: Any) -> None:
+        if len(args) < 2:
+            raise LuaRaise(self.error_table(b"ERR redis.log() requires two arguments or more."))
+        level = lua_tonumber(args[0])
+        if level is None:
+            raise LuaRaise(self.error_table(b"ERR First argument must be a number (log level)."))
+        level = int(level)
+        if level < 0 or level > 3:
+            raise LuaRaise(self.error_table(b"ERR Invalid debug level."))
+        levels = ("debug", "verbose", "notice", "warning")
+        if level < levels.index(self.state.config["loglevel"]):
+            return
+        parts = [a if type(a) is bytes else lua_tostring(a) for a in args[1:] if type(a) in (bytes, int, float)]
+        msg = b" ".join(parts).decode("utf-8", "replace")
+        if level >= 3:
+            log.warning("%s", msg)
+        else:
+            log.info("%s", msg)
+
+    def _setresp(self, *args: Any) -> None:
+        if self.run is None:
+            raise LuaRaise(self.error_table(b"ERR redis.setresp can only be called inside a script invocation"))
+        if len(args) != 1:
+            raise LuaRaise(self.error_table(b"ERR redis.setresp() requires one argument."))
+        n = int(lua_tonumber(args[0]) or 0)
+        if n != 2 and n != 3:
+            raise LuaRaise(self.error_table(b"ERR RESP version must be 2 or 3."))
+        self.run.client.set_resp(n)
+
+    def _set_repl(self, *args: Any) -> None:
+        if self.run is None:
+            raise LuaRaise(self.error_table(b"ERR redis.set_repl can only be called inside a script invocation"))
+        if len(args) != 1:
+            raise LuaRaise(self.error_table(b"ERR redis.set_repl() requires two arguments."))
+        n = int(lua_tonumber(args[0]) or 0)
+        if n & ~(PROPAGATE_AOF | PROPAGATE_REPL):
+            raise LuaRaise(
+                self.error_table(b"ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
+            )
+        self.run.repl_flags = n
+        self.state.propagate_mask = n
+
+    def _checkint(self, n: int, fname: bytes, args: tuple) -> int:
+        """luaL_checkint: a number (or a numeric string), truncated to an int."""
+        v = args[n - 1] if len(args) >= n else None
+        x = lua_tonumber(v)
+        if x is None:
+            got = b"no value" if len(args) < n else lua_typename(v)
+            raise LuaRaise(self._where() + b"bad argument #%d to '%s' (number expected, got %s)" % (n, fname, got))
+        return int(x) if x == x and abs(x) < 2**63 else _LLONG_MIN
+
+    def _math_random(self, *args: Any) -> Any:
+        """redis_math_random: Lua's math.random over rand48."""
+        if self.run is None:
+            raise LuaRaise(self._where() + b"math.random can only be called inside a script invocation")
+        r = (self.rand.next() % 2147483647) / 2147483647
+        argc = len(args)
+        if argc == 0:
+            return r
+        if argc == 1:
+            u = self._checkint(1, b"random", args)
+            if not 1 <= u:
+                raise LuaRaise(self._where() + b"bad argument #1 to 'random' (interval is empty)")
+            return math.floor(r * u) + 1
+        if argc == 2:
+            lo = self._checkint(1, b"random", args)
+            u = self._checkint(2, b"random", args)
+            if not lo <= u:
+                raise LuaRaise(self._where() + b"bad argument #2 to 'random' (interval is empty)")
+            return math.floor(r * (u - lo + 1)) + lo
+        raise LuaRaise(self._where() + b"wrong number of arguments")
+
+    def _math_randomseed(self, *args: Any) -> None:
+        if self.run is None:
+            raise LuaRaise(self._where() + b"math.randomseed can only be called inside a script invocation")
+        self.rand.seed(self._checkint(1, b"randomseed", args))
+
+    def _interrupt(self) -> bool:
+        """scriptInterrupt, from the count hook: past busy-reply-threshold, serve other
+        connections; True once SCRIPT KILL / FUNCTION KILL asked for the end."""
+        run = self.run
+        if run is None:
+            return False
+        state = self.state
+        if run.flags & RUN_TIMEDOUT:
+            state.process_events_while_blocked()
+            return bool(run.flags & RUN_KILLED)
+        elapsed_ms = (state.clock.seconds() - run.start) * 1000
+        if elapsed_ms < state.config["busy-reply-threshold"]:
+            return False
+        log.warning(
+            "Slow script detected: still in execution after %d milliseconds. You can try killing the script "
+            "using the %s command.",
+            elapsed_ms,
+            "SCRIPT KILL" if run.flags & RUN_EVAL_MODE else "FUNCTION KILL",
+        )
+        run.flags |= RUN_TIMEDOUT
+        state.script_timed_out_starts(run)
+        state.process_events_while_blocked()
+        return bool(run.flags & RUN_KILLED)
+
+
+def kill_script(state: "ServerState", is_eval: bool) -> Any:
+    """scriptKill: SCRIPT KILL / FUNCTION KILL."""
+    from ..resp import OK
+
+    run = state.script_run
+    if run is None:
+        raise RedisError("NOTBUSY No scripts in execution right now.")
+    if run.caller.flags & CLIENT_MASTER:
+        raise RedisError(
+            "UNKILLABLE The busy script was sent by a master instance in the context of replication and cannot be killed."
+        )
+    if run.flags & RUN_WRITE_DIRTY:
+        raise RedisError(
+            "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either "
+            "wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+        )
+    if is_eval and not run.flags & RUN_EVAL_MODE:
+        raise RedisError(BUSY_FUNCTION)
+    if not is_eval and run.flags & RUN_EVAL_MODE:
+        raise RedisError(BUSY_EVAL)
+    run.flags |= RUN_KILLED
+    return OK
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_resp(data: bytes) -> Any:
+    """Reply bytes back into reply values (replies that arrive pre-encoded, ``Raw``)."""
+    value, _ = _parse(data, 0)
+    return value
+
+
+def _parse(data: bytes, pos: int) -> tuple[Any, int]:
+    if pos >= len(data):
+        return None, pos
+    end = data.index(b"\r\n", pos)
+    kind, line = data[pos : pos + 1], data[pos + 1 : end]
+    pos = end + 2
+    if kind == b"+":
+        return SimpleString(line), pos
+    if kind == b"-":
+        return RedisError(line.decode("utf-8", "surrogateescape")), pos
+    if kind == b":":
+        return int(line), pos
+    if kind in (b"$", b"="):
+        n = int(line)
+        if n < 0:
+            return None, pos
+        s = data[pos : pos + n]
+        if kind == b"=":
+            return Verbatim(s[4:]), pos + n + 2
+        return s, pos + n + 2
+    if kind == b"_":
+        return None, pos
+    if kind == b",":
+        return float(line.replace(b"inf", b"inf")), pos
+    if kind == b"#":
+        return line == b"t", pos
+    if kind == b"(":
+        return line, pos
+    if kind in (b"*", b"~", b">", b"%"):
+        n = int(line)
+        if n < 0:
+            return NULL_ARRAY, pos
+        count = 2 * n if kind == b"%" else n
+        items = []
+        for _ in range(count):
+            x, pos = _parse(data, pos)
+            items.append(x)
+        if kind == b"%":
+            return MapPairs(zip(items[::2], items[1::2])), pos
+        if kind == b"~":
+            return RespSet(items), pos
+        return items, pos
+    return None, pos
+
+
+Interrupt = Callable[[], None]
