@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Throughput, latency and server CPU per request: twistd-redis beside a real redis-server.
 
-    python benchmarks/run.py [--quick] [--suite strings|collections|streams|all] [--tests set,get]
+    python benchmarks/run.py [--quick] [--suite strings|collections|streams|scripting|all] [--tests set,get]
                              [--scenarios c50p1,c50p16,c1p1] [--repeat N] [--no-json]
 
 Starts both servers (pinned to core 0 with taskset), runs redis-benchmark (pinned to core 1) once
@@ -57,6 +57,9 @@ SUITES: dict[str, tuple[list[str], list[str]]] = {
 #   redis-benchmark -n 100000 XADD mystream '*' field value
 SUITES["streams"] = (["xadd", "xadd_maxlen", "xlen", "xrange_10", "xrange_100", "xrevrange_10", "xread_10"],
                      ["c50p1", "c50p16"])
+# "scripting": EVALSHA of a script loaded beforehand (SCRIPT LOAD on each server): three commands
+# (SET, INCR, GET) per call, and an empty script (the cost of a script call itself).
+SUITES["scripting"] = (["evalsha_3cmd", "evalsha_noop"], ["c50p1", "c50p16"])
 SUITES["all"] = (SUITES["strings"][0] + SUITES["collections"][0], SUITES["strings"][1])
 
 # redis-benchmark's lrange_N test first runs -n LPUSHes ("LPUSH (needed to benchmark LRANGE)") in the
@@ -78,6 +81,16 @@ STREAM_TESTS: dict[str, tuple[str | None, list[str]]] = {
     "xrange_100": ("fill", ["XRANGE", "bigstream", "-", "+", "COUNT", "100"]),
     "xrevrange_10": ("fill", ["XREVRANGE", "bigstream", "+", "-", "COUNT", "10"]),
     "xread_10": ("fill", ["XREAD", "COUNT", "10", "STREAMS", "bigstream", "500-0"]),
+}
+
+# Script tests: name -> (script body loaded with SCRIPT LOAD, the custom command; "{sha}" is
+# replaced by the loaded script's SHA1).
+SCRIPT_TESTS: dict[str, tuple[str, list[str]]] = {
+    "evalsha_3cmd": (
+        "redis.call('SET', KEYS[1], ARGV[1]) redis.call('INCR', KEYS[2]) return redis.call('GET', KEYS[1])",
+        ["EVALSHA", "{sha}", "2", "script:key", "script:counter", "value"],
+    ),
+    "evalsha_noop": ("return 1", ["EVALSHA", "{sha}", "0"]),
 }
 
 # name -> (clients, pipeline, requests full, requests --quick)
@@ -137,6 +150,10 @@ def bench_once(srv: Server, scenario: str, test: str, n: int, client_core: int |
     elif test in STREAM_TESTS:
         prep, what = STREAM_TESTS[test]
         prepare_stream(srv.port, prep)
+    elif test in SCRIPT_TESTS:
+        body, template = SCRIPT_TESTS[test]
+        sha = prepare_script(srv.port, body)
+        what = [a.replace("{sha}", sha) for a in template]
     else:
         what = ["-t", test]
     cmd = pinned(["redis-benchmark", "-h", "127.0.0.1", "-p", str(srv.port), "-c", str(clients),
@@ -202,6 +219,14 @@ def prepare_stream(port: int, prep: str | None) -> None:
     reply = send_command(port, b"XLEN", b"bigstream")
     if reply != b":%d\r\n" % STREAM_FILL:
         raise RuntimeError(f"XLEN bigstream answered {reply[:100]!r}")
+
+
+def prepare_script(port: int, body: str) -> str:
+    """SCRIPT LOAD ``body``: the SHA1 the server answers."""
+    reply = send_command(port, b"SCRIPT", b"LOAD", body.encode())
+    if not reply.startswith(b"$40\r\n"):
+        raise RuntimeError(f"SCRIPT LOAD failed: {reply[:100]!r}")
+    return reply[5:45].decode()
 
 
 def summarize(runs: list[Run]) -> Summary:
