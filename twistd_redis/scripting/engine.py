@@ -38,7 +38,7 @@ from lupa import lua51
 from ..client import CLIENT_DENY_BLOCKING, CLIENT_MASTER, CLIENT_SCRIPT, Client
 from ..commands import table as cmdtable
 from ..errors import RedisError
-from ..resp import NULL_ARRAY, MapPairs, Raw, RespSet, SimpleString, Verbatim, format_double
+from ..resp import NULL_ARRAY, BulkList, MapPairs, Raw, RespSet, SimpleString, Verbatim, format_double
 from ..serverlog import ServerLog
 
 if TYPE_CHECKING:
@@ -440,7 +440,10 @@ function api.define(code, chunkname, name)
   setfenv(fn, genv)
   return fn
 end
-function api.run_eval(f, keys, args, use_hook)
+function api.run_eval(f, use_hook, nkeys, ...)
+  local all, keys, args = {...}, {}, {}
+  for i = 1, nkeys do keys[i] = all[i] end
+  for i = nkeys + 1, select('#', ...) do args[i - nkeys] = all[i] end
   rawset(env, 'KEYS', keys)
   rawset(env, 'ARGV', args)
   if use_hook then sethook(hook, '', HOOK_COUNT) end
@@ -448,26 +451,32 @@ function api.run_eval(f, keys, args, use_hook)
   if use_hook then sethook() end
   return ok, res
 end
-function api.run_function(f, keys, args, use_hook)
+function api.run_function(f, use_hook, nkeys, ...)
+  local all, keys, args = {...}, {}, {}
+  for i = 1, nkeys do keys[i] = all[i] end
+  for i = nkeys + 1, select('#', ...) do args[i - nkeys] = all[i] end
   if use_hook then sethook(hook, '', HOOK_COUNT) end
   local ok, res = xpcall(function() return f(keys, args) end, err_handler)
   if use_hook then sethook() end
   return ok, res
 end
--- a table built by successive insertions, as Redis's reply parser builds maps and sets
+-- reply tables, built in Lua (cheaper than lupa's table_from); maps and sets by successive
+-- insertions, as Redis's reply parser builds them
 function api.map(...)
-  local t = {}
-  for i = 1, select('#', ...), 2 do
-    local k, v = select(i, ...)
-    t[k] = v
-  end
-  return t
+  local a, t = {...}, {}
+  for i = 1, select('#', ...), 2 do t[a[i]] = a[i + 1] end
+  return {map = t}
 end
 function api.set(...)
-  local t = {}
-  for i = 1, select('#', ...) do t[(select(i, ...))] = true end
-  return t
+  local a, t = {...}, {}
+  for i = 1, select('#', ...) do t[a[i]] = true end
+  return {set = t}
 end
+function api.array(...) return {...} end
+function api.ok(s) return {ok = s} end
+function api.err(s) return {err = s} end
+function api.double(d) return {double = d} end
+function api.verbatim(s) return {verbatim_string = {format = 'txt', string = s}} end
 api.protect = protect
 api.env = env
 api.where = where
@@ -541,6 +550,11 @@ class LuaEngine:
         self._run_eval = api[b"run_eval"]
         self._run_function = api[b"run_function"]
         self._map = api[b"map"]
+        self._array = api[b"array"]
+        self._ok = api[b"ok"]
+        self._err = api[b"err"]
+        self._double = api[b"double"]
+        self._verbatim = api[b"verbatim"]
         self._where = api[b"where"]
         self._set = api[b"set"]
         self.table_from = lua.table_from
@@ -621,11 +635,10 @@ class LuaEngine:
         use_hook = state.config["busy-reply-threshold"] > 0
         state.begin_atomic()
         try:
-            tf = self.table_from
             if run.flags & RUN_EVAL_MODE:
-                ok, res = self._run_eval(fn, tf(keys), tf(args), use_hook)
+                ok, res = self._run_eval(fn, use_hook, len(keys), *keys, *args)
             else:
-                ok, res = self._run_function(fn, tf(keys), tf(args), use_hook)
+                ok, res = self._run_function(fn, use_hook, len(keys), *keys, *args)
         finally:
             self.run = None
             state.script_run = None
@@ -749,36 +762,28 @@ class LuaEngine:
         if r is None or r is NULL_ARRAY:
             return False if resp == 2 else None
         if t is SimpleString:
-            return self.table_from({b"ok": bytes(r)})
-        if t is list or t is tuple or isinstance(r, list) and t is not RespSet and t is not MapPairs:
-            return self.table_from([self.to_lua(x, resp) for x in r])
+            return self._ok(bytes(r))
+        if t is list or t is BulkList:
+            if t is BulkList:
+                return self._array(*r)
+            return self._array(*[self.to_lua(x, resp) for x in r])
         if t is dict or t is MapPairs:
-            items = r.items() if t is dict else r
-            if resp == 2:
-                flat = []
-                for k, x in items:
-                    flat.append(self.to_lua(k, resp))
-                    flat.append(self.to_lua(x, resp))
-                return self.table_from(flat)
             flat = []
-            for k, x in items:
+            for k, x in r.items() if t is dict else r:
                 flat.append(self.to_lua(k, resp))
                 flat.append(self.to_lua(x, resp))
-            return self.table_from({b"map": self._map(*flat)})
+            return self._array(*flat) if resp == 2 else self._map(*flat)
         if t is RespSet or t is set or t is frozenset:
-            if resp == 2:
-                return self.table_from([self.to_lua(x, resp) for x in r])
-            return self.table_from({b"set": self._set(*[self.to_lua(x, resp) for x in r])})
+            items = [self.to_lua(x, resp) for x in r]
+            return self._array(*items) if resp == 2 else self._set(*items)
+        if isinstance(r, (list, tuple)):  # EntryList, Push, tuples
+            return self._array(*[self.to_lua(x, resp) for x in r])
         if t is float:
-            if resp == 2:
-                return format_double(r)
-            return self.table_from({b"double": r})
+            return format_double(r) if resp == 2 else self._double(r)
         if t is bool:
             return r if resp == 3 else int(r)
         if t is Verbatim:
-            if resp == 2:
-                return bytes(r)
-            return self.table_from({b"verbatim_string": self.table_from({b"format": b"txt", b"string": bytes(r)})})
+            return bytes(r) if resp == 2 else self._verbatim(bytes(r))
         if isinstance(r, RedisError):
             return self.error_table(r.message.encode("utf-8", "surrogateescape"))
         if t is Raw:
@@ -792,7 +797,7 @@ class LuaEngine:
         return self.to_lua(parse_resp(self.client.encode(r)), resp)
 
     def error_table(self, msg: bytes) -> Any:
-        return self.table_from({b"err": msg})
+        return self._err(msg)
 
     # ------------------------------------------------------------------ redis.call
 
