@@ -75,6 +75,8 @@ SCRIPT_FLAG_NAMES = {
 PROPAGATE_AOF = 1
 PROPAGATE_REPL = 2
 
+CLIENT_ID_AOF = (1 << 64) - 1  # the AOF loading client (persistence/aof.py): scripts may write
+
 BUSY_EVAL = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
 BUSY_FUNCTION = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
 KILLED = b"ERR Script killed by user with SCRIPT KILL..."
@@ -412,12 +414,19 @@ env.load = function(...)
 end
 
 -- running scripts ---------------------------------------------------------------------------
-local sethook = dbg.sethook
-local function hook()
-  if py.interrupt() then
-    sethook(hook, 'l')  -- keep failing: a pcall in the script cannot swallow the kill
-    error(errtable('ERR Script killed by user with SCRIPT KILL...'), 0)
+local sethook, getinfo, interrupt = dbg.sethook, dbg.getinfo, py.interrupt
+local function hook(event)
+  if event == 'count' then
+    if not interrupt() then return end
+    -- killed: from now on every new line of the script fails (luaMaskCountHook's LUA_MASKLINE),
+    -- so a pcall in the script cannot swallow the kill
+    sethook(hook, 'l')
   end
+  -- never inside our own Lua (the error handler, Redis's pcall, run_eval after the script):
+  -- an error there would escape the script's xpcall
+  local i = getinfo(2, 'S')
+  if i and i.source == INTERNAL then return end
+  error(errtable('ERR Script killed by user with SCRIPT KILL...'), 0)
 end
 
 local api = {}
@@ -598,7 +607,7 @@ class LuaEngine:
                     "and 'allow-stale' flag is not set on the script."
                 )
             if not script_flags & SCRIPT_FLAG_NO_WRITES:
-                if repl.masterhost is not None and state.config["replica-read-only"] and not caller.flags & CLIENT_MASTER and caller.id != -1:
+                if repl.masterhost is not None and state.config["replica-read-only"] and not caller.flags & CLIENT_MASTER and caller.id != CLIENT_ID_AOF:
                     raise RedisError("ERR Can not run script with write flag on readonly replica")
                 if state.write_denied is not None and repl.masterhost is None:
                     if state.disk_errors.get("rdb") is not None:
@@ -853,7 +862,7 @@ class LuaEngine:
                 repl.masterhost is not None
                 and state.config["replica-read-only"]
                 and not run.caller.flags & CLIENT_MASTER
-                and run.caller.id != -1
+                and run.caller.id != CLIENT_ID_AOF
             ):
                 return RedisError("READONLY You can't write against a read only replica.")
             if state.write_denied is not None:
