@@ -805,6 +805,8 @@ def shutdown_command(c: Client, argv: list[bytes]):
     if abort:
         # shutdowns here are immediate: there is never one in progress to abort
         raise err("No shutdown in progress.")
+    if state.busy_error is not None and not nosave:
+        raise state.busy_error  # a script past busy-reply-threshold: only SHUTDOWN NOSAVE
     state.shutdown_flags = {"save": save, "nosave": nosave, "now": now, "force": force}
     failed = None
     for hook in list(state.shutdown_hooks):
@@ -820,6 +822,10 @@ def shutdown_command(c: Client, argv: list[bytes]):
     if failed is not None and not force:
         return failed
     state.shutdown_hooks.clear()  # run once: stopService must not run them again
+    if state.script_run is not None:  # SHUTDOWN NOSAVE during a busy script (engine.py)
+        from ..scripting.engine import stop_script_for_shutdown
+
+        stop_script_for_shutdown(state)
     c.close_after_reply()
     cb = getattr(state, "shutdown_callback", None)
     if cb is not None:

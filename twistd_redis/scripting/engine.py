@@ -56,6 +56,7 @@ RUN_WRITE_DIRTY = 1 << 2
 RUN_TIMEDOUT = 1 << 3
 RUN_KILLED = 1 << 4
 RUN_ALLOW_OOM = 1 << 5
+RUN_SHUTDOWN = 1 << 6  # ours: SHUTDOWN NOSAVE stopped it (no reply, as Redis exits)
 
 # script flags (shebang / register_function)
 SCRIPT_FLAG_NO_WRITES = 1 << 0
@@ -656,6 +657,9 @@ class LuaEngine:
                 state.script_timed_out_ends(run)
             state.end_atomic()
         if not ok:
+            if run.flags & RUN_SHUTDOWN:
+                run.caller.close_after_reply()
+                return Raw(b"")
             return self._error_reply(run, res)
         return self.reply_value(res, run.caller.resp, run.client.resp)
 
@@ -1033,6 +1037,20 @@ def kill_script(state: "ServerState", is_eval: bool) -> Any:
         raise RedisError(BUSY_EVAL)
     run.flags |= RUN_KILLED
     return OK
+
+
+def stop_script_for_shutdown(state: "ServerState") -> None:
+    """SHUTDOWN NOSAVE while a script is busy. Redis exit()s from inside the script: its
+    caller gets no reply and the effects it made so far reach neither the AOF nor the
+    replicas. Here the script stops at its next line (killed, written or not), nothing more is
+    propagated, the caller's connection is closed without a reply, and the reactor stops
+    (SHUTDOWN's callLater) as soon as the script has unwound."""
+    run = state.script_run
+    if run is None:
+        return
+    run.flags |= RUN_KILLED | RUN_SHUTDOWN
+    state.propagation_targets = []
+    state.also_propagate = []
 
 
 # ---------------------------------------------------------------------------------------------
