@@ -163,6 +163,9 @@ def _info_memory(state: Any) -> list[str]:
     net = max(1, used - startup)
     total = _total_system_memory()
     maxmem = state.config["maxmemory"]
+    from ..scripting.functions import info_memory_fields
+
+    fm = info_memory_fields(state)
     return [
         f"used_memory:{used}",
         f"used_memory_human:{bytes_to_human(used)}",
@@ -185,12 +188,12 @@ def _info_memory(state: Any) -> list[str]:
         "used_memory_lua_human:0B",
         "used_memory_scripts_eval:0",
         "number_of_cached_scripts:0",
-        "number_of_functions:0",
-        "number_of_libraries:0",
-        "used_memory_vm_functions:0",
+        f"number_of_functions:{fm['number_of_functions']}",
+        f"number_of_libraries:{fm['number_of_libraries']}",
+        f"used_memory_vm_functions:{fm['used_memory_vm_functions']}",
         "used_memory_vm_total:0",
         "used_memory_vm_total_human:0B",
-        "used_memory_functions:0",
+        f"used_memory_functions:{fm['used_memory_functions']}",
         "used_memory_scripts:0",
         "used_memory_scripts_human:0B",
         f"maxmemory:{maxmem}",

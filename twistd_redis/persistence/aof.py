@@ -294,6 +294,9 @@ def rewrite_commands(state: Any, out: BinaryIO) -> None:
     from ..datatypes.zset import RedisZSet
 
     w = out.write
+    from ..scripting.functions import aof_rewrite_functions
+
+    aof_rewrite_functions(state, w)  # rewriteFunctions: the libraries come first
     for db in state.dbs:
         if not db.data:
             continue

@@ -99,7 +99,16 @@ def write_rdb(state: Any, out: Any, *, aof_base: bool = False) -> None:
             aux.pop(k, None)
     dbs = [(db.id, db.data, db.expires) for db in state.dbs if db.data]
     cfg = state.config
-    rdb.save(out, dbs, aux, compress=bool(cfg["rdbcompression"]), checksum=bool(cfg["rdbchecksum"]))
+    from ..scripting.functions import function_codes
+
+    rdb.save(
+        out,
+        dbs,
+        aux,
+        compress=bool(cfg["rdbcompression"]),
+        checksum=bool(cfg["rdbchecksum"]),
+        functions=function_codes(state),
+    )
 
 
 def _fsync_dir(path: str) -> None:
@@ -260,11 +269,9 @@ def load_rdb(state: Any, data: bytes, *, replace: bool = True, aof_preamble: boo
                     except ValueError:
                         pass
             elif kind == "function":
-                fn_load = getattr(state, "load_function_code", None)
-                if fn_load is not None:
-                    fn_load(ev[1])
-                else:
-                    log.warning("RDB holds a function library; functions are not supported here, skipped")
+                from ..scripting.functions import rdb_load_function
+
+                rdb_load_function(state, ev[1], replace)  # RDBFLAGS_ALLOW_DUP: a library may replace one
     finally:
         state.loading = was_loading
     if mgr is not None:
@@ -542,6 +549,9 @@ class SnapshotManager:
                 raise RedisError("ERR")
         if flush:
             st.flushall()
+            from ..scripting.functions import clear_functions
+
+            clear_functions(st)  # emptyData(-1, EMPTYDB_NO_FLAGS): the libraries go too
         try:
             with open(rdb_filename(st), "rb") as f:
                 data = f.read()
