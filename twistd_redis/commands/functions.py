@@ -81,8 +81,9 @@ def _error(e: FunctionError) -> RedisError:
     return RedisError("ERR " + e.msg)
 
 
-def _subcommand_syntax(sub: str) -> RedisError:
-    """addReplySubcommandSyntaxError."""
+def _subcommand_syntax(argv: list[bytes]) -> RedisError:
+    """addReplySubcommandSyntaxError: the subcommand as it was typed."""
+    sub = argv[1].split(b"\0", 1)[0][:128].decode("utf-8", "surrogateescape")
     return err(f"unknown subcommand or wrong number of arguments for '{sub}'. Try FUNCTION HELP.")
 
 
@@ -170,7 +171,7 @@ def function_delete_command(c: Client, argv: list[bytes]):
 def function_flush_command(c: Client, argv: list[bytes]):
     """FUNCTION FLUSH [ASYNC | SYNC]"""
     if len(argv) > 3:
-        raise _subcommand_syntax("flush")
+        raise _subcommand_syntax(argv)
     if len(argv) == 3 and argv[2].lower() not in (b"sync", b"async"):
         raise err("FUNCTION FLUSH only supports SYNC|ASYNC option")
     get_functions(c.state).flush()
@@ -232,7 +233,7 @@ def function_dump_command(c: Client, argv: list[bytes]):
 def function_restore_command(c: Client, argv: list[bytes]):
     """FUNCTION RESTORE serialized-value [FLUSH | APPEND | REPLACE]"""
     if len(argv) > 4:
-        raise _subcommand_syntax("restore")
+        raise _subcommand_syntax(argv)
     policy = "append"
     if len(argv) == 4:
         p = argv[3].lower()

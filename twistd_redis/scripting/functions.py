@@ -219,6 +219,9 @@ local fenv = setmetatable({}, fmeta)
 
 local unraise, timed_out = py.unraise, py.timed_out
 local function load_hook()
+  -- the line hook that keeps failing must not fire in this chunk's own code (after the pcall)
+  local i = dbg.getinfo(2, 'S')
+  if i and i.source == '=twistd-redis' then return end
   if timed_out() then
     dbg.sethook(load_hook, 'l')
     error({err = 'ERR FUNCTION LOAD timeout'}, 0)
