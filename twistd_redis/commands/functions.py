@@ -107,12 +107,14 @@ def _fcall_generic(c: Client, argv: list[bytes], ro: bool) -> Any:
         raise err("Number of keys can't be negative")
     engine = fi.library.engine.engine
     run = engine.prepare(c, fi.name, fi.flags, ro, eval_mode=False)
-    state.rewrite_propagation()  # never FCALL itself: the commands it ran went out (effects)
     funcs.running_argv = argv
     try:
         return engine.call(run, fi.fn, argv[3 : 3 + numkeys], argv[3 + numkeys :])
     finally:
         funcs.running_argv = None
+        # never FCALL itself: the commands it ran went out (effects). Set after the run: an
+        # override set before would be taken by the function's first command.
+        state.rewrite_propagation()
 
 
 @command("fcall", arity=-3, flags=_FCALL_FLAGS, group="scripting")
