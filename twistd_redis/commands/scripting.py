@@ -1,10 +1,11 @@
 """EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT (eval.c).
 
-A script body is compiled once, as Redis does (``function f_<sha>() <body>\\nend`` loaded under
-the chunk name ``@user_script``, so compile errors and line numbers read the same), and kept
-under its SHA1 until SCRIPT FLUSH, which replaces the whole Lua runtime. A ``#!lua`` shebang
-line may carry ``flags=no-writes,allow-oom,allow-stale,no-cluster``; a script without one runs
-in the compatibility mode of Redis 6 scripts.
+A script body is compiled once, as Redis 7.0.15 does (the body itself loaded as a chunk named
+``@user_script``, a shebang line cut but its newline kept, so compile errors and line numbers
+read the same; the chunk is a vararg function called with no arguments), and kept under its
+SHA1 until SCRIPT FLUSH, which replaces the whole Lua runtime. A ``#!lua`` shebang line may
+carry ``flags=no-writes,allow-oom,allow-stale,no-cluster,allow-cross-slot-keys``; a script
+without one runs in the compatibility mode of Redis 6 scripts.
 
 The run itself is the engine's (``scripting/engine.py``): one atomic unit whose commands reach
 the AOF and the replicas as themselves (effects replication) wrapped in MULTI/EXEC; EVAL itself
@@ -25,6 +26,7 @@ from ..scripting.engine import (
     kill_script,
     sha1hex,
 )
+from ..resp import split_args
 from .args import parse_int
 from .table import (
     ALLOW_BUSY,
@@ -74,11 +76,9 @@ class EvalScripts:
         if sha in self.scripts:
             return sha
         flags, code = parse_shebang(body)
-        fname = b"f_" + sha
-        fn, error, ran = self.engine.define(b"function %s() %s\nend" % (fname, code), b"@user_script", fname)
+        fn, error = self.engine.compile(code, b"@user_script")
         if fn is None:
-            what = "running" if ran else "compiling"
-            raise RedisError("ERR Error %s script (new function): %s" % (what, _text(error)))
+            raise RedisError("ERR Error compiling script (new function): %s" % _text(error))
         self.scripts[sha] = (fn, body, flags)
         self.body_bytes += len(body)
         return sha
@@ -91,14 +91,15 @@ def _text(b: Any) -> str:
 
 
 def parse_shebang(body: bytes) -> tuple[int, bytes]:
-    """The script flags of a ``#!lua flags=...`` first line and the code after it (the newline
-    stays, so line numbers are the body's). No shebang: EVAL's compatibility mode."""
+    """evalExtractShebangFlags: the script flags of a ``#!lua flags=...`` first line (split as
+    sdssplitargs does: quotes allowed) and the code after it (the newline stays, so line
+    numbers are the body's). No shebang: EVAL's compatibility mode."""
     if not body.startswith(b"#!"):
         return SCRIPT_FLAG_EVAL_COMPAT_MODE, body
     nl = body.find(b"\n")
-    if nl < 0:
+    if nl < 0 or b"\0" in body[:nl]:  # strchr on a C string
         raise RedisError("ERR Invalid script shebang")
-    parts = body[:nl].split()
+    parts = split_args(body[:nl])
     if not parts:
         raise RedisError("ERR Invalid engine in script shebang")
     if parts[0] != b"#!lua":
@@ -107,9 +108,9 @@ def parse_shebang(body: bytes) -> tuple[int, bytes]:
     for p in parts[1:]:
         if not p.startswith(b"flags="):
             raise RedisError("ERR Unknown lua shebang option: %s" % _text(p))
-        for f in p[6:].split(b","):
-            if not f:
-                continue
+        if len(p) == 6:
+            continue  # sdssplitlen of an empty string: no flags at all
+        for f in p[6:].split(b","):  # an empty one ("a,", ",a") is an unknown flag
             bit = SCRIPT_FLAG_NAMES.get(f)
             if bit is None:
                 raise RedisError("ERR Unexpected flag in script shebang: %s" % _text(f))
@@ -137,6 +138,8 @@ def parse_numkeys(argv: list[bytes]) -> int:
 
 
 def _eval_generic(c: Client, argv: list[bytes], evalsha: bool, ro: bool) -> Any:
+    if evalsha and len(argv[1]) != 40:  # evalShaCommand: before numkeys is even looked at
+        raise RedisError("NOSCRIPT No matching script. Please use EVAL.")
     numkeys = parse_numkeys(argv)
     state = c.state
     es = eval_scripts(state)
@@ -210,8 +213,9 @@ def script_kill_command(c: Client, argv: list[bytes]):
 
 @command("script|debug", arity=3, flags=NOSCRIPT, group="scripting")
 def script_debug_command(c: Client, argv: list[bytes]):
-    if c.flags & CLIENT_MULTI:
-        raise err("SCRIPT DEBUG must be called outside MULTI")
+    # clientHasPendingReplies: replies of a pipeline not yet written, or EXEC's own array
+    if c.flags & CLIENT_MULTI or getattr(c.conn, "batch", None):
+        raise err("SCRIPT DEBUG must be called outside a pipeline")
     mode = argv[2].lower()
     if mode == b"no":
         return OK

@@ -71,6 +71,7 @@ SCRIPT_FLAG_NAMES = {
     b"allow-oom": SCRIPT_FLAG_ALLOW_OOM,
     b"allow-stale": SCRIPT_FLAG_ALLOW_STALE,
     b"no-cluster": SCRIPT_FLAG_NO_CLUSTER,
+    b"allow-cross-slot-keys": SCRIPT_FLAG_ALLOW_CROSS_SLOT,
 }
 
 PROPAGATE_AOF = 1
@@ -90,13 +91,23 @@ HOOK_COUNT = 100000  # luaMaskCountHook's instruction count
 _LLONG_MIN = -(2**63)
 _LLONG_MAX = 2**63 - 1
 
+# commands Redis 7.0 flags may-replicate (its COMMAND INFO does not show the flag, so the
+# command table does not carry it) that a script can call: a read-only script may not
+_MAY_REPLICATE = frozenset(("publish", "spublish", "pfcount"))
+
+# the most values passed to one Lua call (a Lua C function gets at most LUAI_MAXCSTACK = 8000
+# stack slots): bigger replies go through a table
+_VARARGS_MAX = 4000
+
 
 def sha1hex(data: bytes) -> bytes:
     return hashlib.sha1(data).hexdigest().encode()
 
 
 def lua_error_table_msg(err: bytes) -> bytes:
-    """luaPushErrorBuff: "-CODE msg" -> "CODE msg", "msg" -> "ERR msg", CR/LF trimmed."""
+    """luaPushErrorBuff: "-CODE msg" -> "CODE msg", "msg" -> "ERR msg", CR/LF trimmed (a C
+    string: up to the first NUL)."""
+    err = err.split(b"\0", 1)[0]
     if err[:1] == b"-":
         sp = err.find(b" ")
         if sp < 0:
@@ -158,6 +169,13 @@ def double_repr(d: float) -> bytes:
     return format_double(d)
 
 
+def c_int(d: float | int) -> int:
+    """(int)lua_Number: truncation; out of the int range or NaN gives INT_MIN (x86)."""
+    if d != d or d >= 2147483648 or d <= -2147483649:
+        return -(2**31)
+    return int(d)
+
+
 def lua_to_ll(d: float) -> int:
     """(long long)lua_Number: truncation; out of range or NaN gives LLONG_MIN (x86's cvttsd2si)."""
     if d != d or d >= 9.223372036854775807e18 or d < -9.223372036854775808e18:
@@ -189,6 +207,14 @@ class LuaRaise(Exception):
     def __init__(self, value: Any) -> None:
         super().__init__()
         self.value = value
+
+
+class _ArgvError(RedisError):
+    """luaArgsToRedisArgv's refusal (no command involved)."""
+
+
+class _NoRunError(_ArgvError):
+    """redis.call / redis.pcall outside a script run: raised by both."""
 
 
 class ScriptRun:
@@ -308,7 +334,8 @@ local function pcall_result(ok, ...)
   if type(e) == 'userdata' then e = unraise(e) end
   if type(e) == 'table' then
     local m = e.err
-    if type(m) == 'string' or type(m) == 'number' then e = m end
+    if type(m) == 'string' or type(m) == 'number' then return false, m end
+    return false, e, m  -- luaRedisPcall leaves the non-string err field on the stack
   end
   return false, e
 end
@@ -335,7 +362,11 @@ local env = {}
 for _, k in ipairs(keep) do env[k] = G[k] end
 env.redis = redis
 env.__redis__err__handler = err_handler
-env.pcall = function(f, ...) return pcall_result(rawpcall(f, ...)) end
+-- Redis's pcall (luaRedisPcall): pcall() calls the boolean it inserts as a placeholder
+env.pcall = function(...)
+  if select('#', ...) == 0 then return false, 'attempt to call a boolean value' end
+  return pcall_result(rawpcall(...))
+end
 for _, lib in ipairs({'coroutine', 'math', 'string', 'table', 'redis', 'bit', 'cjson', 'cmsgpack', 'struct'}) do
   if type(env[lib]) == 'table' then env[lib] = protect(env[lib]) end
 end
@@ -343,29 +374,6 @@ local smt = getmetatable('')
 smt.__index = env.string
 protect(smt)
 
-env.rawset = function(t, k, v)
-  if backing[t] then error('Attempt to modify a readonly table', 0) end
-  return rawset(t, k, v)
-end
-env.rawget = function(t, k)
-  local b = backing[t]
-  if b then return rawget(b, k) end
-  return rawget(t, k)
-end
-env.next = function(t, k)
-  local b = backing[t]
-  if b then return next(b, k) end
-  return next(t, k)
-end
-local lnext = env.next
-env.pairs = function(t)
-  if type(t) ~= 'table' then return pairs(t) end
-  return lnext, t, nil
-end
-env.setmetatable = function(t, mt)
-  if backing[t] then error('Attempt to modify a readonly table', 0) end
-  return setmetatable(t, mt)
-end
 -- the Python functions (redis.call, the libraries...) are userdata to Lua: type() and
 -- tostring() show them as the functions they stand for
 local pyfuncs = setmetatable({}, {__mode = 'k'})
@@ -377,41 +385,152 @@ for _, lib in ipairs({'redis', 'math', 'bit', 'cjson', 'cmsgpack', 'struct'}) do
     end
   end
 end
-local rawtype, rawtostring = type, tostring
+local rawtype, rawtostring, rawgetmetatable = type, tostring, dbg.getmetatable
+
+-- The wrappers below stand for Lua's C functions: they check their arguments first and raise
+-- luaL_argerror's message themselves, naming the function as its caller did ('?' when unknown)
+-- and positioned at that caller (a C function's error never points into its own code).
+local function typename(n, i, v)
+  if i > n then return 'no value' end
+  if pyfuncs[v] then return 'function' end
+  return rawtype(v)
+end
+local function argerror(narg, msg, default)
+  local i = dbg.getinfo(2, 'n')  -- the wrapper, as its caller named it
+  local name = i and i.name or default or '?'
+  if i and i.namewhat == 'method' then
+    narg = narg - 1
+    if narg == 0 then error("calling '" .. name .. "' on bad self (" .. msg .. ')', 3) end
+  end
+  error('bad argument #' .. narg .. " to '" .. name .. "' (" .. msg .. ')', 3)
+end
+
+env.rawset = function(...)
+  local n, t, k, v = select('#', ...), ...
+  if rawtype(t) ~= 'table' then argerror(1, 'table expected, got ' .. typename(n, 1, t), 'rawset') end
+  if n < 2 then argerror(2, 'value expected', 'rawset') end
+  if n < 3 then argerror(3, 'value expected', 'rawset') end
+  if backing[t] then error('Attempt to modify a readonly table', 0) end
+  return rawset(t, k, v)
+end
+env.rawget = function(...)
+  local n, t, k = select('#', ...), ...
+  if rawtype(t) ~= 'table' then argerror(1, 'table expected, got ' .. typename(n, 1, t), 'rawget') end
+  if n < 2 then argerror(2, 'value expected', 'rawget') end
+  local b = backing[t]
+  if b then return rawget(b, k) end
+  return rawget(t, k)
+end
+env.next = function(...)
+  local t, k = ...
+  if rawtype(t) ~= 'table' then argerror(1, 'table expected, got ' .. typename(select('#', ...), 1, t), 'next') end
+  local b = backing[t]
+  if b then return next(b, k) end
+  return next(t, k)
+end
+local lnext = env.next
+env.pairs = function(...)
+  local t = ...
+  if rawtype(t) ~= 'table' then argerror(1, 'table expected, got ' .. typename(select('#', ...), 1, t), 'pairs') end
+  return lnext, t, nil
+end
+env.setmetatable = function(...)
+  local n, t, mt = select('#', ...), ...
+  if rawtype(t) ~= 'table' then argerror(1, 'table expected, got ' .. typename(n, 1, t), 'setmetatable') end
+  if mt ~= nil and rawtype(mt) ~= 'table' then argerror(2, 'nil or table expected', 'setmetatable') end
+  if backing[t] then error('Attempt to modify a readonly table', 0) end
+  local old = rawgetmetatable(t)
+  if old and rawget(old, '__metatable') ~= nil then error('cannot change a protected metatable', 2) end
+  return setmetatable(t, mt)
+end
 env.type = function(...)
   local v = ...
+  if v == nil and select('#', ...) == 0 then argerror(1, 'value expected', 'type') end
   if pyfuncs[v] then return 'function' end
-  return rawtype(...)
+  return rawtype(v)
 end
 env.tostring = function(...)
   local v = ...
+  if v == nil and select('#', ...) == 0 then argerror(1, 'value expected', 'tostring') end
   local f = pyfuncs[v]
   if f then return f end
-  return rawtostring(...)
+  return rawtostring(v)
 end
-env.getmetatable = function(v)
-  if backing[v] then return nil end
+-- _G's metatable as Redis has it: {__index = luaProtectedTableError}
+local function protected_table_error(...)
+  if select('#', ...) ~= 2 then error('Wrong number of arguments to luaProtectedTableError', 2) end
+  local _, k = ...
+  local tk = rawtype(k)
+  if tk ~= 'string' and tk ~= 'number' then
+    error('Second argument to luaProtectedTableError must be a string or number', 2)
+  end
+  error("Script attempted to access nonexistent global variable '" .. rawtostring(k) .. "'", 2)
+end
+local genv_mt = {__index = protected_table_error}
+env.getmetatable = function(...)
+  local v = ...
+  if v == nil and select('#', ...) == 0 then argerror(1, 'value expected', 'getmetatable') end
+  if backing[v] then
+    if backing[v] == env then return protect(genv_mt) end
+    return nil
+  end
   local mt = getmetatable(v)
   if mt and proxy_of[mt] then return proxy_of[mt] end
   return mt
 end
 
-setmetatable(env, {__index = function(t, k)
-  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-end})
+setmetatable(env, genv_mt)
 local genv = protect(env)
 env._G = genv
 -- the thread keeps its own globals (lupa needs them); what scripts compile runs in genv
 local rawloadstring, rawload, setfenv = loadstring, load, setfenv
 env.loadstring = function(...)
-  local f, e = rawloadstring(...)
+  local n, code, name = select('#', ...), ...
+  local tc = rawtype(code)
+  if tc ~= 'string' and tc ~= 'number' then argerror(1, 'string expected, got ' .. typename(n, 1, code), 'loadstring') end
+  local tn = rawtype(name)
+  if name ~= nil and tn ~= 'string' and tn ~= 'number' then
+    argerror(2, 'string expected, got ' .. typename(n, 2, name), 'loadstring')
+  end
+  local f, e = rawloadstring(code, name)
   if f then setfenv(f, genv) end
   return f, e
 end
 env.load = function(...)
-  local f, e = rawload(...)
+  local n, reader, name = select('#', ...), ...
+  if rawtype(reader) ~= 'function' and not pyfuncs[reader] then
+    argerror(1, 'function expected, got ' .. typename(n, 1, reader), 'load')
+  end
+  local tn = rawtype(name)
+  if name ~= nil and tn ~= 'string' and tn ~= 'number' then
+    argerror(2, 'string expected, got ' .. typename(n, 2, name), 'load')
+  end
+  local f, e = rawload(reader, name)
   if f then setfenv(f, genv) end
   return f, e
+end
+-- xpcall's handler and coroutine.resume see a redis.call error as the table it stands for
+local rawxpcall = xpcall
+env.xpcall = function(...)
+  local f, h = ...
+  if select('#', ...) < 2 then argerror(2, 'value expected', 'xpcall') end
+  return rawxpcall(f, function(e)
+    if rawtype(e) == 'userdata' then e = unraise(e) end
+    return h(e)
+  end)
+end
+local co = backing[env.coroutine]
+local resume = co.resume
+local function resume_result(ok, ...)
+  if ok then return true, ... end
+  local e = ...
+  if rawtype(e) == 'userdata' then e = unraise(e) end
+  return false, e
+end
+co.resume = function(...)
+  local c = ...
+  if rawtype(c) ~= 'thread' then argerror(1, 'coroutine expected', 'resume') end
+  return resume_result(resume(...))
 end
 
 -- running scripts ---------------------------------------------------------------------------
@@ -487,6 +606,69 @@ function api.ok(s) return {ok = s} end
 function api.err(s) return {err = s} end
 function api.double(d) return {double = d} end
 function api.verbatim(s) return {verbatim_string = {format = 'txt', string = s}} end
+-- a command's error as redis.call/pcall give it (luaPushErrorBuff, then the flag saying the
+-- command already counted it in the error stats)
+function api.cmd_err(s)
+  local t = {}
+  t.err = s
+  t.ignore_error_stats_update = true
+  return t
+end
+-- the same from a table and a count: replies too big for a Lua call's arguments (the C
+-- stack's LUAI_MAXCSTACK), and arrays with holes (RESP3 nulls) built by successive
+-- assignments as Redis's reply parser does, so that # and next() see Redis's table
+function api.array_from(src, n)
+  local t = {}
+  for i = 1, n do t[i] = src[i] end
+  return t
+end
+function api.map_from(src, n)
+  local t = {}
+  for i = 1, n, 2 do t[src[i]] = src[i + 1] end
+  return {map = t}
+end
+function api.set_from(src, n)
+  local t = {}
+  for i = 1, n do t[src[i]] = true end
+  return {set = t}
+end
+-- the name a Python function called from Lua was called by (luaL_argerror's "n" info)
+function api.fname()
+  local i = dbg.getinfo(2, 'n')
+  if i then return i.name, i.namewhat end
+  return nil, nil
+end
+-- luaReplyToRedisReply's look at a returned table: fields read raw, in Redis's order; a
+-- double formatted here (%.17g, the sign of -0 and of a NaN kept); an array given as a
+-- table without metatable
+local sformat = string.format
+function api.kind(t)
+  local v = rawget(t, 'err')
+  if type(v) == 'string' then return 1, v end
+  v = rawget(t, 'ok')
+  if type(v) == 'string' then return 2, v end
+  v = rawget(t, 'double')
+  if type(v) == 'number' then return 3, sformat('%.17g', v) end
+  v = rawget(t, 'big_number')
+  if type(v) == 'string' then return 4, v end
+  v = rawget(t, 'verbatim_string')
+  if type(v) == 'table' then
+    local f, s = rawget(v, 'format'), rawget(v, 'string')
+    if type(f) == 'string' and type(s) == 'string' then return 5, f, s end
+  end
+  v = rawget(t, 'map')
+  if type(v) == 'table' then return 6, v end
+  v = rawget(t, 'set')
+  if type(v) == 'table' then return 7, v end
+  if rawgetmetatable(t) == nil then return 8, t end
+  local a, i = {}, 1
+  while true do
+    local x = rawget(t, i)
+    if x == nil then return 8, a end
+    a[i] = x
+    i = i + 1
+  end
+end
 api.protect = protect
 api.env = env
 api.where = where
@@ -565,6 +747,12 @@ class LuaEngine:
         self._err = api[b"err"]
         self._double = api[b"double"]
         self._verbatim = api[b"verbatim"]
+        self._cmd_err = api[b"cmd_err"]
+        self._array_from = api[b"array_from"]
+        self._map_from = api[b"map_from"]
+        self._set_from = api[b"set_from"]
+        self._kind = api[b"kind"]
+        self._fname = api[b"fname"]
         self._where = api[b"where"]
         self._set = api[b"set"]
         self.table_from = lua.table_from
@@ -726,44 +914,40 @@ class LuaEngine:
             return v
         if v is None or lua_type(v) != "table":
             return None
-        err = v[b"err"]
-        if type(err) is bytes:
-            return RedisError(err.decode("utf-8", "surrogateescape"))
-        ok = v[b"ok"]
-        if type(ok) is bytes:
-            return SimpleString(ok.replace(b"\r", b" ").replace(b"\n", b" "))
-        d = v[b"double"]
-        if type(d) is float or type(d) is int:
-            s = double_repr(float(d))
-            return Raw(b",%s\r\n" % s if resp == 3 else b"$%d\r\n%s\r\n" % (len(s), s))
-        big = v[b"big_number"]
-        if type(big) is bytes:
-            big = big.replace(b"\r", b" ").replace(b"\n", b" ")
+        r = self._kind(v)
+        kind = r[0]
+        if kind == 8:  # an array: up to the first nil
+            a = r[1]
+            out = []
+            i = 1
+            while True:
+                x = a[i]
+                if x is None:
+                    return out
+                out.append(self.reply_value(x, resp, script_resp))
+                i += 1
+        if kind == 1:  # "-%s" through addReplyErrorFormat: a C string, trailing CR/LF trimmed
+            return RedisError(r[1].split(b"\0", 1)[0].rstrip(b"\r\n").decode("utf-8", "surrogateescape"))
+        if kind == 2:
+            return SimpleString(r[1].split(b"\0", 1)[0].replace(b"\r", b" ").replace(b"\n", b" "))
+        if kind == 3:
+            d = r[1]
+            return Raw(b",%s\r\n" % d if resp == 3 else b"$%d\r\n%s\r\n" % (len(d), d))
+        if kind == 4:
+            big = r[1].replace(b"\r", b" ").replace(b"\n", b" ")
             return Raw(b"(%s\r\n" % big if resp == 3 else b"$%d\r\n%s\r\n" % (len(big), big))
-        verb = v[b"verbatim_string"]
-        if verb is not None and lua_type(verb) == "table":
-            fmt, s = verb[b"format"], verb[b"string"]
-            if type(fmt) is bytes and type(s) is bytes:
-                if resp == 3:
-                    fmt = (fmt + b"\0\0\0")[:3]
-                    return Raw(b"=%d\r\n%s:%s\r\n" % (len(s) + 4, fmt, s))
-                return s
-        m = v[b"map"]
-        if m is not None and lua_type(m) == "table":
+        if kind == 5:
+            s = r[2]
+            if resp == 3:
+                fmt = (r[1].split(b"\0", 1)[0] + b"   ")[:3]  # addReplyVerbatim pads with spaces
+                return Raw(b"=%d\r\n%s:%s\r\n" % (len(s) + 4, fmt, s))
+            return s
+        if kind == 6:
             return MapPairs(
-                (self.reply_value(k, resp, script_resp), self.reply_value(x, resp, script_resp)) for k, x in m.items()
+                (self.reply_value(k, resp, script_resp), self.reply_value(x, resp, script_resp))
+                for k, x in r[1].items()
             )
-        s = v[b"set"]
-        if s is not None and lua_type(s) == "table":
-            return RespSet(self.reply_value(k, resp, script_resp) for k in s.keys())
-        out = []
-        i = 1
-        while True:
-            x = v[i]
-            if x is None:
-                return out
-            out.append(self.reply_value(x, resp, script_resp))
-            i += 1
+        return RespSet(self.reply_value(k, resp, script_resp) for k in r[1].keys())
 
     # ------------------------------------------------------------------ reply -> Lua
 
@@ -778,19 +962,23 @@ class LuaEngine:
             return self._ok(bytes(r))
         if t is list or t is BulkList:
             if t is BulkList:
-                return self._array(*r)
-            return self._array(*[self.to_lua(x, resp) for x in r])
+                return self._array(*r) if len(r) <= _VARARGS_MAX else self._array_from(self.table_from(r), len(r))
+            return self._lua_array([self.to_lua(x, resp) for x in r], resp == 3 and (None in r or NULL_ARRAY in r))
         if t is dict or t is MapPairs:
             flat = []
             for k, x in r.items() if t is dict else r:
                 flat.append(self.to_lua(k, resp))
                 flat.append(self.to_lua(x, resp))
-            return self._array(*flat) if resp == 2 else self._map(*flat)
+            if resp == 2:
+                return self._lua_array(flat, False)
+            return self._map(*flat) if len(flat) <= _VARARGS_MAX else self._map_from(self.table_from(flat), len(flat))
         if t is RespSet or t is set or t is frozenset:
             items = [self.to_lua(x, resp) for x in r]
-            return self._array(*items) if resp == 2 else self._set(*items)
+            if resp == 2:
+                return self._lua_array(items, False)
+            return self._set(*items) if len(items) <= _VARARGS_MAX else self._set_from(self.table_from(items), len(items))
         if isinstance(r, (list, tuple)):  # EntryList, Push, tuples
-            return self._array(*[self.to_lua(x, resp) for x in r])
+            return self._lua_array([self.to_lua(x, resp) for x in r], resp == 3 and (None in r or NULL_ARRAY in r))
         if t is float:
             return format_double(r) if resp == 2 else self._double(r)
         if t is bool:
@@ -798,7 +986,7 @@ class LuaEngine:
         if t is Verbatim:
             return bytes(r) if resp == 2 else self._verbatim(bytes(r))
         if isinstance(r, RedisError):
-            return self.error_table(r.message.encode("utf-8", "surrogateescape"))
+            return self._cmd_err(lua_error_table_msg(b"-" + r.message.encode("utf-8", "surrogateescape")))
         if t is Raw:
             return self.to_lua(parse_resp(bytes(r)), resp)
         if t is bytearray or t is memoryview:
@@ -811,6 +999,12 @@ class LuaEngine:
 
     def error_table(self, msg: bytes) -> Any:
         return self._err(msg)
+
+    def _lua_array(self, items: list, holes: bool) -> Any:
+        """A Lua array of ``items`` (None: a hole, as a RESP3 null leaves in Redis's table)."""
+        if holes or len(items) > _VARARGS_MAX:
+            return self._array_from(self.table_from(items), len(items))
+        return self._array(*items)
 
     # ------------------------------------------------------------------ redis.call
 
@@ -833,17 +1027,12 @@ class LuaEngine:
         """scriptCall: the command's reply, or a RedisError refusing it."""
         run = self.run
         if run is None:
-            return RedisError("ERR redis.call/pcall can only be called inside a script invocation")
+            return _NoRunError("ERR redis.call/pcall can only be called inside a script invocation")
         argv = self._argv(args)
         if type(argv) is bytes:
-            return RedisError("ERR " + argv.decode())
+            return _ArgvError("ERR " + argv.decode("utf-8", "surrogateescape"))
         state = self.state
-        commands = state.commands
-        spec = commands.get(argv[0])
-        if spec is None:
-            spec = commands.get(argv[0].lower())
-        if spec is not None and spec.subcommands is not None and (len(argv) > 1 or spec.func is None):
-            spec = spec.subcommands.get(argv[1].lower()) if len(argv) > 1 else None
+        spec = self._lookup(argv)
         if spec is None:
             return RedisError("ERR Unknown Redis command called from script")
         if not spec.arity_ok(len(argv)):
@@ -859,9 +1048,11 @@ class LuaEngine:
             and not flags & cmdtable.STALE
         ):
             return RedisError("ERR Can not execute the command on a stale replica")
+        # scriptVerifyWriteCommandAllow: for a read-only run, may-replicate commands (PUBLISH,
+        # PFCOUNT...) count as writes
+        if run.flags & RUN_READ_ONLY and (flags & (cmdtable.WRITE | cmdtable.MAY_REPLICATE) or spec.fullname in _MAY_REPLICATE):
+            return RedisError("ERR Write commands are not allowed from read-only scripts.")
         if flags & cmdtable.WRITE:
-            if run.flags & RUN_READ_ONLY:
-                return RedisError("ERR Write commands are not allowed from read-only scripts.")
             if (
                 repl.masterhost is not None
                 and state.config["replica-read-only"]
@@ -878,18 +1069,38 @@ class LuaEngine:
         reply = state.execute(client, argv, False)
         return reply
 
+    def _lookup(self, argv: list[bytes]) -> Any:
+        """lookupCommand: a container alone is the container itself (its arity then fails)."""
+        commands = self.state.commands
+        spec = commands.get(argv[0])
+        if spec is None:
+            spec = commands.get(argv[0].lower())
+        if spec is not None and spec.subcommands is not None and len(argv) > 1:
+            spec = spec.subcommands.get(argv[1].lower())
+        return spec
+
+    def _command_error(self, reply: RedisError) -> Any:
+        """The {err=...} table of a refused or failed command (an argument error has no
+        ignore_error_stats_update field: no command was looked at)."""
+        msg = lua_error_table_msg(b"-" + reply.message.encode("utf-8", "surrogateescape"))
+        if isinstance(reply, _ArgvError):
+            return self._err(msg)
+        return self._cmd_err(msg)
+
     def _call(self, *args: Any) -> Any:
         """redis.call: the reply, or the error raised."""
         reply = self._command(args)
         if isinstance(reply, RedisError):
-            raise LuaRaise(self.error_table(lua_error_table_msg(b"-" + reply.message.encode("utf-8", "surrogateescape"))))
+            raise LuaRaise(self._command_error(reply))
         return self.to_lua(reply, self.run.client.resp)
 
     def _pcall(self, *args: Any) -> Any:
         """redis.pcall: the reply, an error as its {err=...} table."""
         reply = self._command(args)
         if isinstance(reply, RedisError):
-            return self.error_table(lua_error_table_msg(b"-" + reply.message.encode("utf-8", "surrogateescape")))
+            if isinstance(reply, _NoRunError):
+                raise LuaRaise(self._command_error(reply))
+            return self._command_error(reply)
         return self.to_lua(reply, self.run.client.resp)
 
     def _acl_check_cmd(self, *args: Any) -> Any:
@@ -898,8 +1109,7 @@ class LuaEngine:
         argv = self._argv(args)
         if type(argv) is bytes:
             raise LuaRaise(self.error_table(b"ERR " + argv))
-        spec = self.state.lookup_command(argv)
-        if isinstance(spec, RedisError):
+        if self._lookup(argv) is None:
             raise LuaRaise(self.error_table(b"ERR Invalid command passed to redis.acl_check_cmd()"))
         return True  # one user, every command allowed (no ACL rules in this server)
 
@@ -913,56 +1123,77 @@ class LuaEngine:
             a = lua_tostring(a) if type(a) in (int, float) else b""
         return sha1hex(a)
 
-    def _log(self, *args: Any) -> None:
+    def _log(self, *args: Any) -> tuple:
         if len(args) < 2:
             raise LuaRaise(self.error_table(b"ERR redis.log() requires two arguments or more."))
         level = lua_tonumber(args[0])
         if level is None:
             raise LuaRaise(self.error_table(b"ERR First argument must be a number (log level)."))
-        level = int(level)
+        level = c_int(level)
         if level < 0 or level > 3:
             raise LuaRaise(self.error_table(b"ERR Invalid debug level."))
         levels = ("debug", "verbose", "notice", "warning")
         if level < levels.index(self.state.config["loglevel"]):
-            return
-        parts = [a if type(a) is bytes else lua_tostring(a) for a in args[1:] if type(a) in (bytes, int, float)]
-        msg = b" ".join(parts).decode("utf-8", "replace")
+            return ()
+        # luaLogCommand: the strings (and numbers) glued, a space before each but the first
+        # argument's (a skipped one still leaves its space)
+        parts = []
+        for j, a in enumerate(args[1:]):
+            if type(a) is bytes or type(a) is int or type(a) is float:
+                parts.append((b" " if j else b"") + (a if type(a) is bytes else lua_tostring(a)))
+        msg = b"".join(parts).decode("utf-8", "replace")
         if level >= 3:
             log.warning("%s", msg)
         else:
             log.info("%s", msg)
+        return ()  # no value, as the C function
 
-    def _setresp(self, *args: Any) -> None:
+    def _setresp(self, *args: Any) -> tuple:
         if self.run is None:
             raise LuaRaise(self.error_table(b"ERR redis.setresp can only be called inside a script invocation"))
         if len(args) != 1:
             raise LuaRaise(self.error_table(b"ERR redis.setresp() requires one argument."))
-        n = int(lua_tonumber(args[0]) or 0)
+        n = c_int(lua_tonumber(args[0]) or 0)
         if n != 2 and n != 3:
             raise LuaRaise(self.error_table(b"ERR RESP version must be 2 or 3."))
         self.run.client.set_resp(n)
+        return ()
 
-    def _set_repl(self, *args: Any) -> None:
+    def _set_repl(self, *args: Any) -> tuple:
         if self.run is None:
             raise LuaRaise(self.error_table(b"ERR redis.set_repl can only be called inside a script invocation"))
         if len(args) != 1:
             raise LuaRaise(self.error_table(b"ERR redis.set_repl() requires two arguments."))
-        n = int(lua_tonumber(args[0]) or 0)
+        n = c_int(lua_tonumber(args[0]) or 0)
         if n & ~(PROPAGATE_AOF | PROPAGATE_REPL):
             raise LuaRaise(
                 self.error_table(b"ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
             )
         self.run.repl_flags = n
         self.state.propagate_mask = n
+        return ()
+
+    def _argerror(self, narg: int, extramsg: bytes) -> LuaRaise:
+        """luaL_argerror from a Python function: named as its caller named it ('?' when the
+        caller is not Lua code, e.g. pcall), positioned at that caller."""
+        name, namewhat = self._fname()
+        if name is None:
+            name = b"?"
+        if namewhat == b"method":
+            narg -= 1
+            if narg == 0:
+                return LuaRaise(self._where() + b"calling '%s' on bad self (%s)" % (name, extramsg))
+        return LuaRaise(self._where() + b"bad argument #%d to '%s' (%s)" % (narg, name, extramsg))
 
     def _checkint(self, n: int, fname: bytes, args: tuple) -> int:
-        """luaL_checkint: a number (or a numeric string), truncated to an int."""
+        """luaL_checkint: a number (or a numeric string), (int)(lua_Integer) of it."""
         v = args[n - 1] if len(args) >= n else None
         x = lua_tonumber(v)
         if x is None:
             got = b"no value" if len(args) < n else lua_typename(v)
-            raise LuaRaise(self._where() + b"bad argument #%d to '%s' (number expected, got %s)" % (n, fname, got))
-        return int(x) if x == x and abs(x) < 2**63 else _LLONG_MIN
+            raise self._argerror(n, b"number expected, got %s" % got)
+        ll = lua_to_ll(float(x)) if type(x) is float or not _LLONG_MIN <= x <= _LLONG_MAX else x
+        return ((ll + 2**31) & 0xFFFFFFFF) - 2**31  # the int of that lua_Integer (32 bits)
 
     def _math_random(self, *args: Any) -> Any:
         """redis_math_random: Lua's math.random over rand48."""
@@ -975,20 +1206,22 @@ class LuaEngine:
         if argc == 1:
             u = self._checkint(1, b"random", args)
             if not 1 <= u:
-                raise LuaRaise(self._where() + b"bad argument #1 to 'random' (interval is empty)")
+                raise self._argerror(1, b"interval is empty")
             return math.floor(r * u) + 1
         if argc == 2:
             lo = self._checkint(1, b"random", args)
             u = self._checkint(2, b"random", args)
             if not lo <= u:
-                raise LuaRaise(self._where() + b"bad argument #2 to 'random' (interval is empty)")
-            return math.floor(r * (u - lo + 1)) + lo
+                raise self._argerror(2, b"interval is empty")
+            span = ((u - lo + 1 + 2**31) & 0xFFFFFFFF) - 2**31  # int arithmetic: it wraps
+            return math.floor(r * span) + lo
         raise LuaRaise(self._where() + b"wrong number of arguments")
 
-    def _math_randomseed(self, *args: Any) -> None:
+    def _math_randomseed(self, *args: Any) -> tuple:
         if self.run is None:
             raise LuaRaise(self._where() + b"math.randomseed can only be called inside a script invocation")
         self.rand.seed(self._checkint(1, b"randomseed", args))
+        return ()
 
     def _interrupt(self) -> bool:
         """scriptInterrupt, from the count hook: past busy-reply-threshold, serve other
