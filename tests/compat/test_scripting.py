@@ -1216,3 +1216,57 @@ SCRIPTS = {
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_scripting(check, name):
     check(SCRIPTS[name])
+
+
+# a MONITOR line: "+<unix time> [<db> <client address or lua>] "arg" ..."
+_MONITOR_LINE = re.compile(rb"^\+\d+\.\d+ \[(\d+) ([^\]]+)\] ")
+
+
+def _monitor_lines(data: bytes) -> list[bytes]:
+    """The lines a monitor got, time masked and a TCP client's address replaced by 'client'."""
+    out = []
+    for line in data.split(b"\r\n"):
+        if not line:
+            continue
+        m = _MONITOR_LINE.match(line)
+        assert m, line
+        who = b"lua" if m.group(2) == b"lua" else b"client"
+        out.append(b"[%s %s] %s" % (m.group(1), who, line[m.end():]))
+    return out
+
+
+MONITORED = [
+    ("SELECT", "2"),
+    E("redis.call('SET', KEYS[1], ARGV[1]) redis.call('SELECT', 3) redis.call('GET', 'x') "
+      "return redis.pcall('nosuch')", "v", keys=("k",)),
+    ("SCRIPT", "LOAD", "return redis.call('PING')"),
+    ("EVALSHA", sha("return redis.call('PING')"), "0"),
+    ("EVALSHA", "e2e2a6a2e4a1e8c0b7c9a4b6d8a1c6e3a0b9c8d7", "0"),
+    ("EVALSHA", "short", "0"),
+    ("EVAL_RO", "return redis.call('GET', 'k')", "0"),
+    ("EVALSHA_RO", sha("return redis.call('PING')"), "0"),
+    ("EVAL", "return 1", "-1"),
+    ("EVAL", "syntax error", "0"),
+    E("redis.call('ECHO', 'a\\r\\nb \"q\" \\0 \\255') return redis.call('INCR', 'k')"),
+    ("MULTI",),
+    E("return redis.call('SET', 'm', 'x')"),
+    ("EXEC",),
+    E("redis.call('SET', 'k2', 'v') error('after a write')"),
+    ("SELECT", "0"),
+]
+
+
+def test_monitor_shows_script_commands(differ):
+    """MONITOR: EVAL* are fed first (even when they then fail), the script's commands after it
+    as ``[<db> lua]`` with the script client's own db."""
+    differ.flushall()
+    got = []
+    for port in (differ.real_port, differ.our_port):
+        with RawConn(port) as mon, RawConn(port) as c:
+            assert mon.call("MONITOR") == b"+OK\r\n"
+            for step in MONITORED:
+                c.call(*step)
+            time.sleep(0.1)
+            got.append(_monitor_lines(mon.read_pending(0.2)))
+    assert got[0] == got[1], f"\n real: {got[0]!r}\n ours: {got[1]!r}"
+    assert got[0][1].startswith(b"[2 client] \"EVAL\"") and got[0][2] == b'[2 lua] "SET" "k" "v"'

@@ -138,10 +138,12 @@ def parse_numkeys(argv: list[bytes]) -> int:
 
 
 def _eval_generic(c: Client, argv: list[bytes], evalsha: bool, ro: bool) -> Any:
+    state = c.state
+    if state.monitors:  # evalCommand feeds monitors itself, first: the script's commands follow
+        state.feed_monitors(c, argv)
     if evalsha and len(argv[1]) != 40:  # evalShaCommand: before numkeys is even looked at
         raise RedisError("NOSCRIPT No matching script. Please use EVAL.")
     numkeys = parse_numkeys(argv)
-    state = c.state
     es = eval_scripts(state)
     if evalsha:
         sha = argv[1].lower()
