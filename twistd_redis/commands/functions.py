@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..client import Client
+from ..client import CLIENT_MASTER, Client
 from ..errors import RedisError, err
 from ..resp import OK, RespSet, SimpleString
-from ..scripting.engine import BUSY_EVAL, kill_script
-from ..scripting.functions import ENGINE_NAME, FunctionError, get_functions
+from ..scripting.engine import BUSY_EVAL, SCRIPT_FLAG_ALLOW_STALE, SCRIPT_FLAG_NO_WRITES, kill_script
+from ..scripting.functions import CLIENT_ID_AOF, ENGINE_NAME, FunctionError, get_functions
 from .args import parse_int
 from .table import (
     ALLOW_BUSY,
@@ -90,12 +90,52 @@ def _subcommand_syntax(argv: list[bytes]) -> RedisError:
 # ---------------------------------------------------------------- FCALL
 
 
+def _flag_gates(c: Client, argv: list[bytes], script_flags: int) -> RedisError | None:
+    """processCommand's gates under the flags Redis gives FCALL from the function's own
+    (fcallGetCommandFlags / scriptFlagsToCmdFlags): a function without ``no-writes`` is a write
+    command (MISCONF, NOREPLICAS, READONLY on a replica), one without ``allow-stale`` is refused
+    by a stale replica. The row's static flags let FCALL through ServerState's gates; this
+    applies them once the function is known, with the gates' own texts, as a rejection."""
+    state = c.state
+    if not state.gate_all or c.flags & CLIENT_MASTER or c.id == CLIENT_ID_AOF:
+        return None
+    repl = state.repl
+    error = None
+    if not script_flags & SCRIPT_FLAG_NO_WRITES:
+        if state.write_denied is not None and repl.masterhost is None:
+            error = state.write_denied
+        elif (
+            repl.masterhost is None
+            and state.config["min-replicas-to-write"]
+            and state.config["min-replicas-max-lag"]
+            and repl.good_replicas < state.config["min-replicas-to-write"]
+        ):
+            error = RedisError("NOREPLICAS Not enough good replicas to write.")
+        elif repl.masterhost is not None and state.config["replica-read-only"]:
+            error = RedisError("READONLY You can't write against a read only replica.")
+    if (
+        error is None
+        and not script_flags & SCRIPT_FLAG_ALLOW_STALE
+        and repl.masterhost is not None
+        and not state.config["replica-serve-stale-data"]
+        and (repl.link is None or not repl.link.connected())
+    ):
+        error = RedisError("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
+    if error is None:
+        return None
+    return state.reject(c, state.lookup_command(argv), error)
+
+
 def _fcall_generic(c: Client, argv: list[bytes], ro: bool) -> Any:
     state = c.state
-    if state.monitors:  # functions feed monitors before the commands they run
-        state.feed_monitors(c, argv)
     funcs = get_functions(state)
     fi = funcs.ctx.get_function(argv[1])
+    if fi is not None:
+        rejected = _flag_gates(c, argv, fi.flags)
+        if rejected is not None:
+            return rejected
+    if state.monitors:  # functions feed monitors before the commands they run
+        state.feed_monitors(c, argv)
     if fi is None:
         raise err("Function not found")
     numkeys = parse_int(argv[2])
