@@ -17,7 +17,7 @@ import struct
 import pytest
 
 from tests.compat.differ import Unordered
-from tests.helpers_proc import RawConn
+from tests.helpers_proc import RawConn, encode_command
 from twistd_redis.persistence.crc64 import crc64
 
 pytestmark = pytest.mark.compat
@@ -615,3 +615,60 @@ def test_load_timeout(differ):
             r = c.call("FUNCTION", "LOAD", "#!lua name=slow\nwhile true do end")
             assert r == b"-ERR Error registering functions: ERR FUNCTION LOAD timeout\r\n", (port, r)
             assert c.call("FUNCTION", "LIST") == b"*0\r\n"
+
+
+BUSY_LIB = (
+    "#!lua name=busy\n"
+    "redis.register_function('loop', function(keys, args) while true do end end)\n"
+    "redis.register_function('wloop', function(keys, args)\n"
+    "  redis.call('set', keys[1], 'x')\n"
+    "  local t = redis.call('time')[1] + 1\n"
+    "  while tonumber(redis.call('time')[1]) <= tonumber(t) do end\n"
+    "  return 'done'\n"
+    "end)\n"
+)
+
+
+def _busy_session(port: int, resp: int) -> list[bytes]:
+    """A function running past busy-reply-threshold, seen from a second connection: FUNCTION
+    STATS (duration masked), the refusals, FUNCTION KILL; then the caller's reply."""
+    import re
+    import time
+
+    out = []
+    with RawConn(port, timeout=20) as caller, RawConn(port, timeout=20) as other:
+        if resp == 3:
+            other.call("HELLO", "3")
+        other.call("FUNCTION", "FLUSH")
+        other.call("FLUSHALL")
+        other.call("CONFIG", "SET", "busy-reply-threshold", "100")
+        try:
+            other.call("FUNCTION", "LOAD", BUSY_LIB)
+            for fname, key in (("loop", "k"), ("wloop", "w")):
+                caller.send(encode_command("FCALL", fname, "1", key, "arg"))
+                deadline = time.monotonic() + 10
+                while True:
+                    r = other.call("PING")
+                    if r.startswith(b"-BUSY") or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.02)
+                out.append(r)
+                stats = other.call("FUNCTION", "STATS")
+                out.append(re.sub(rb"(duration_ms\r\n:)\d+", rb"\1<ms>", stats))
+                for args in (("SCRIPT", "KILL"), ("FUNCTION", "LIST"), ("GET", key), ("FUNCTION", "KILL")):
+                    out.append(other.call(*args))
+                out.append(caller.read_reply())
+                out.append(other.call("FUNCTION", "KILL"))
+                out.append(other.call("GET", key))
+        finally:
+            other.call("CONFIG", "SET", "busy-reply-threshold", "5000")
+            other.call("FUNCTION", "FLUSH")
+    return out
+
+
+@pytest.mark.parametrize("resp", [2, 3])
+def test_busy_function_stats_and_kill(differ, resp):
+    real = _busy_session(differ.real_port, resp)
+    ours = _busy_session(differ.our_port, resp)
+    assert real[0].startswith(b"-BUSY") and b"FUNCTION KILL" in real[0]
+    assert ours == real
