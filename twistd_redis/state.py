@@ -649,6 +649,9 @@ class ServerState(Service):
     def script_timed_out_ends(self, run: Any) -> None:
         self.busy_error = None
         self.update_gates()
+        link = self.repl.link
+        if link is not None:  # our master's stream, held while busy, runs on the next turn
+            self.clock.callLater(0, link.resume_after_busy)
         conn = run.caller.conn
         t = getattr(conn, "transport", None)
         if t is not None and hasattr(t, "startReading") and not getattr(conn, "closing", False) and t.connected:

@@ -107,6 +107,7 @@ class MasterLinkProtocol(Protocol):
 
     def __init__(self) -> None:
         self.parser: RequestParser | None = None  # the stream parser, once CONNECTED
+        self.held: bytearray | None = None  # input read while a script was busy (resume_after_busy)
 
     def connectionMade(self) -> None:
         try:
@@ -353,8 +354,21 @@ class MasterLink:
         if proto is not self.proto:
             return
         now = self.now()
-        self.state.mstime = int(now * 1000)
         st = self.repl_state
+        held = proto.held
+        if held is not None or self.state.busy_error is not None:
+            # processInputBuffer: while a script is busy (past busy-reply-threshold) the master's
+            # input is read but not processed, its commands would get -BUSY; the script's end
+            # runs it (resume_after_busy, Redis's queueClientForReprocessing)
+            if st == ReplState.CONNECTED:
+                self.last_io = now
+            else:
+                self.transfer_last_io = now
+            if held is None:
+                proto.held = held = bytearray()
+            held += data
+            return
+        self.state.mstime = int(now * 1000)
         if st == ReplState.CONNECTED:
             self.last_io = now
             self._stream(proto, data)
@@ -367,6 +381,15 @@ class MasterLink:
             log.warning("%s", e)
             if self.proto is proto and proto.transport is not None:
                 proto.transport.loseConnection()
+
+    def resume_after_busy(self) -> None:
+        """A busy script ended (ServerState.script_timed_out_ends, a turn later): process what
+        the master sent meanwhile."""
+        proto = self.proto
+        if proto is None or proto.held is None or self.state.busy_error is not None:
+            return
+        data, proto.held = bytes(proto.held), None
+        self.data_received(proto, data)
 
     # ------------------------------------------------------------ the handshake
 

@@ -1,0 +1,398 @@
+"""Busy scripts over real sockets: a script running past ``busy-reply-threshold`` does not stall
+the server. Other connections (old and new) are read and answered ``-BUSY`` except for the
+ALLOW_BUSY commands; SCRIPT KILL stops a script that has not written, UNKILLABLE once it has;
+SHUTDOWN answers -BUSY unless NOSAVE, which exits at once; the caller's own pipelined requests
+wait for the script; blocked clients and timers (WAIT, BLPOP timeouts, active expiry) resume
+after it; a replica keeps its master's stream for after the script.
+
+Every test runs against our server (``python -m twistd_redis``) and, with
+``INTEGRATION_AGAINST=redis-server``, against redis-server 7.0.15: the expectations are the real
+server's. Busy scripts are bounded: ``while true do end`` is always killed (the fixture kills
+what a failed test left), scripts that write stop by themselves after a TIME-measured delay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.helpers_proc import RawConn, ServerProcess, encode_command, free_port
+from tests.integration.repl_helpers import (
+    FAST,
+    info,
+    start_master,
+    start_replica_of,
+    wait_converged,
+    wait_link_up,
+    wait_until,
+)
+
+AGAINST_REAL = os.environ.get("INTEGRATION_AGAINST") == "redis-server"
+
+BUSY = b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
+UNKILLABLE = (
+    b"-UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait "
+    b"the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.\r\n"
+)
+NOTBUSY = b"-NOTBUSY No scripts in execution right now.\r\n"
+FOREVER = "while true do end"
+
+
+def spin(ms: int) -> str:
+    """Lua that runs ``ms`` milliseconds of wall time (TIME advances inside scripts)."""
+    return (
+        "local s = redis.call('time') local n repeat n = redis.call('time') "
+        "until (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > %d\n" % (ms * 1000)
+    )
+
+
+def killed(script: str, line: int) -> bytes:
+    sha = hashlib.sha1(script.encode()).hexdigest()
+    return b"-ERR Script killed by user with SCRIPT KILL... script: %s, on @user_script:%d.\r\n" % (sha.encode(), line)
+
+
+def eval_req(script: str, *args: str) -> bytes:
+    return encode_command("EVAL", script, "0", *args)
+
+
+def wait_busy(port: int, timeout: float = 20.0) -> RawConn:
+    """A new connection, once the server answers it -BUSY (the script crossed the threshold)."""
+    deadline = time.monotonic() + timeout
+    c = RawConn(port, timeout=10)
+    while True:
+        r = c.call("PING")
+        if r == BUSY:
+            return c
+        assert r == b"+PONG\r\n", r
+        if time.monotonic() > deadline:
+            raise AssertionError("the script never became busy")
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def srv(ours):
+    """The session server with busy-reply-threshold 50 ms (restored, and any script left by a
+    failed test killed, afterwards)."""
+    with RawConn(ours.port) as c:
+        assert c.call("CONFIG", "SET", "busy-reply-threshold", "50") == b"+OK\r\n"
+        c.call("FLUSHALL")
+    yield ours
+    with RawConn(ours.port, timeout=10) as c:
+        deadline = time.monotonic() + 10
+        while c.call("SCRIPT", "KILL") != NOTBUSY and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert c.call("CONFIG", "SET", "busy-reply-threshold", "5000") == b"+OK\r\n"
+
+
+def spawn(tmp_path: Path, *extra: str) -> ServerProcess:
+    """A server of our own (ours, or redis-server under INTEGRATION_AGAINST) in its own folder."""
+    d = tmp_path / f"srv-{free_port()}"
+    d.mkdir()
+    if AGAINST_REAL:
+        return ServerProcess.real(None, "--busy-reply-threshold", "50", *extra, cwd=str(d))
+    return ServerProcess.ours(None, "--dir", str(d), "--save", "", "--busy-reply-threshold", "50", *extra, cwd=str(d))
+
+
+# ------------------------------------------------------------------------------ -BUSY and KILL
+
+
+def test_busy_other_connections_and_script_kill(srv):
+    with RawConn(srv.port, timeout=30) as a:
+        a.send(eval_req(FOREVER))
+        b = wait_busy(srv.port)
+        with b:
+            assert b.call("GET", "k") == BUSY
+            assert b.call("SET", "k", "v") == BUSY
+            assert b.call("EVAL", "return 1", "0") == BUSY
+            assert b.call("CLIENT", "LIST") == BUSY
+            assert b.call("INFO") == BUSY
+            assert b.call("FUNCTION", "KILL") == BUSY  # not a function: the EVAL text
+            with RawConn(srv.port) as c:  # connected during the busy period
+                assert c.call("PING") == BUSY
+                assert c.call("HELLO", "2").startswith(b"*14\r\n$6\r\nserver\r\n")
+                assert c.call("SCRIPT", "KILL") == b"+OK\r\n"
+                assert a.read_reply() == killed(FOREVER, 1)
+                assert c.call("PING") == b"+PONG\r\n"
+            assert b.call("SCRIPT", "KILL") == NOTBUSY
+            assert b.call("PING") == b"+PONG\r\n"
+        assert a.call("PING") == b"+PONG\r\n"
+
+
+def test_many_connections_while_busy(srv):
+    """The re-entrant reactor iterations serve a crowd: pipelines of -BUSY both ways."""
+    with RawConn(srv.port, timeout=30) as a:
+        a.send(eval_req(FOREVER))
+        wait_busy(srv.port).close()
+        conns = [RawConn(srv.port, timeout=20) for _ in range(20)]
+        try:
+            for c in conns:
+                c.send(encode_command("PING") * 200)
+            for c in conns:
+                assert c.read_replies(200) == [BUSY] * 200
+            big = encode_command("GET", "x" * 1000) * 3000  # about 3 MB of requests, 300 KB of errors
+            conns[0].send(big)
+            assert conns[0].read_replies(3000) == [BUSY] * 3000
+            assert conns[1].call("SCRIPT", "KILL") == b"+OK\r\n"
+            assert a.read_reply() == killed(FOREVER, 1)
+            for c in conns:
+                assert c.call("PING") == b"+PONG\r\n"
+        finally:
+            for c in conns:
+                c.close()
+
+
+def test_caller_pipeline_waits_for_its_script(srv):
+    with RawConn(srv.port, timeout=30) as a:
+        a.send(eval_req(FOREVER) + encode_command("SET", "x", "1") + encode_command("GET", "x"))
+        with wait_busy(srv.port) as b:
+            assert a.read_pending(0.3) == b""  # nothing for the caller while its script runs
+            assert b.call("SCRIPT", "KILL") == b"+OK\r\n"
+        assert a.read_replies(3) == [killed(FOREVER, 1), b"+OK\r\n", b"$1\r\n1\r\n"]
+        # requests the caller sends while its script runs are read afterwards, in order
+        a.send(eval_req(FOREVER))
+        with wait_busy(srv.port) as b:
+            a.send(encode_command("INCR", "x") + encode_command("INCR", "x"))
+            time.sleep(0.2)
+            assert b.call("GET", "x") == BUSY
+            assert b.call("SCRIPT", "KILL") == b"+OK\r\n"
+        assert a.read_replies(3) == [killed(FOREVER, 1), b":2\r\n", b":3\r\n"]
+
+
+def test_kill_names_the_line_and_pcall_cannot_swallow_it(srv):
+    scripts = [
+        ("local x = 0\nwhile true do\n  pcall(function()\n    while true do x = x + 1 end\n  end)\n  x = 0\nend", 6),
+        ("local x = 0\nlocal ok, e = pcall(function()\n    while true do x = x + 1 end\n  end)\n\n\nreturn 1", 7),
+        ("while true do\n  redis.pcall('get', 'k')\nend", None),
+    ]
+    for script, line in scripts:
+        with RawConn(srv.port, timeout=30) as a:
+            a.send(eval_req(script))
+            with wait_busy(srv.port) as b:
+                assert b.call("SCRIPT", "KILL") == b"+OK\r\n"
+            r = a.read_reply()
+            if line is None:
+                assert r.startswith(killed(script, 1)[:-14]), r
+            else:
+                assert r == killed(script, line)
+
+
+def test_evalsha_and_eval_ro_are_killed_alike(srv):
+    with RawConn(srv.port, timeout=30) as a:
+        sha = a.call("SCRIPT", "LOAD", FOREVER).split(b"\r\n")[1]
+        for req in (encode_command("EVALSHA", sha, "0"), encode_command("EVAL_RO", FOREVER, "0"),
+                    encode_command("EVALSHA_RO", sha, "0")):
+            a.send(req)
+            with wait_busy(srv.port) as b:
+                assert b.call("SCRIPT", "KILL") == b"+OK\r\n"
+            assert a.read_reply() == killed(FOREVER, 1)
+
+
+def test_unkillable_once_written(srv):
+    script = "redis.call('set', 'k', 'v')\n" + spin(800) + "return redis.call('incr', 'n')"
+    with RawConn(srv.port, timeout=30) as a:
+        a.send(eval_req(script))
+        with wait_busy(srv.port) as b:
+            assert b.call("SCRIPT", "KILL") == UNKILLABLE
+            assert b.call("GET", "k") == BUSY
+            assert a.read_reply() == b":1\r\n"
+            assert b.call("SCRIPT", "KILL") == NOTBUSY
+            assert b.call("MGET", "k", "n") == b"*2\r\n$1\r\nv\r\n$1\r\n1\r\n"
+
+
+def test_transactions_during_busy(srv):
+    with RawConn(srv.port, timeout=30) as a, RawConn(srv.port) as m, RawConn(srv.port) as e:
+        assert e.call("MULTI") == b"+OK\r\n"
+        assert e.call("SET", "e", "1") == b"+QUEUED\r\n"
+        a.send(eval_req(FOREVER))
+        with wait_busy(srv.port) as b:
+            assert m.call("WATCH", "w") == b"+OK\r\n"
+            assert m.call("MULTI") == b"+OK\r\n"
+            assert m.call("SET", "w", "1") == BUSY  # flags the transaction
+            assert m.call("SCRIPT", "KILL") == b"+QUEUED\r\n"  # inside MULTI it is queued
+            assert e.call("EXEC") == b"-EXECABORT Transaction discarded because of: " + BUSY[1:]
+            assert b.call("SCRIPT", "KILL") == b"+OK\r\n"
+        assert a.read_reply() == killed(FOREVER, 1)
+        assert m.call("EXEC") == b"-EXECABORT Transaction discarded because of previous errors.\r\n"
+        assert e.call("EXEC") == b"-ERR EXEC without MULTI\r\n"
+        assert m.call("MGET", "w", "e") == b"*2\r\n$-1\r\n$-1\r\n"
+        # DISCARD / RESET are allowed while busy
+        assert e.call("MULTI") == b"+OK\r\n"
+        a.send(eval_req(FOREVER))
+        with wait_busy(srv.port) as b:
+            assert e.call("DISCARD") == b"+OK\r\n"
+            assert e.call("RESET") == b"+RESET\r\n"
+            assert b.call("SCRIPT", "KILL") == b"+OK\r\n"
+        assert a.read_reply() == killed(FOREVER, 1)
+
+
+def test_redis_py_during_busy(srv):
+    """redis-py: a connection made during the busy period raises for BUSY, then works."""
+    with RawConn(srv.port, timeout=30) as a:
+        a.send(eval_req(FOREVER))
+        with wait_busy(srv.port) as b:
+            for protocol in (2, 3):
+                r = redis.Redis(port=srv.port, protocol=protocol, socket_timeout=10)
+                with pytest.raises(redis.exceptions.ResponseError) as ei:
+                    r.get("k")
+                assert str(ei.value).startswith("BUSY Redis is busy running a script")
+                r.close()
+            r = redis.Redis(port=srv.port, protocol=3, socket_timeout=10)
+            with pytest.raises(redis.exceptions.ResponseError):
+                r.ping()
+            assert b.call("SCRIPT", "KILL") == b"+OK\r\n"
+        assert a.read_reply() == killed(FOREVER, 1)
+        assert r.ping() is True
+        r.close()
+
+
+# ------------------------------------------------------------------------ blocked clients, timers
+
+
+def test_blocked_clients_and_timeouts_after_the_script(srv):
+    """BLPOP timeouts do not fire during the script: the waiter of the list the script pushes to
+    is served once, after it; the other waiter times out after it; WAIT answers after it."""
+    script = spin(100) + "redis.call('rpush', 'q', 'a', 'b')\n" + spin(700) + "return 1"
+    with RawConn(srv.port, timeout=30) as a, RawConn(srv.port, timeout=30) as w1, \
+            RawConn(srv.port, timeout=30) as w2, RawConn(srv.port, timeout=30) as w3:
+        w1.send(encode_command("BLPOP", "q", "0.3"))
+        w2.send(encode_command("BLPOP", "empty", "0.3"))
+        w3.send(encode_command("WAIT", "1", "300"))
+        time.sleep(0.1)
+        t0 = time.monotonic()
+        a.send(eval_req(script))
+        with wait_busy(srv.port) as b:
+            assert a.read_reply() == b":1\r\n"
+            t_end = time.monotonic()
+            assert w1.read_reply() == b"*2\r\n$1\r\nq\r\n$1\r\na\r\n"
+            assert w2.read_reply() == b"*-1\r\n"
+            assert w3.read_reply() == b":0\r\n"
+            t_replies = time.monotonic()
+            assert t_end - t0 > 0.7
+            assert t_replies - t0 > 0.7  # not at their 0.3 s timeouts
+            assert b.call("LRANGE", "q", "0", "-1") == b"*1\r\n$1\r\nb\r\n"
+        assert w1.read_pending(0.2) == b""  # served once
+
+
+def test_blocked_client_sees_pushes_of_script_and_others(srv):
+    """A client blocked before the script, on a key that only the script pushes to, is served by
+    the script's last push state (LPUSH then LPOP in the script leaves nothing: still blocked)."""
+    with RawConn(srv.port, timeout=30) as a, RawConn(srv.port, timeout=30) as w:
+        w.send(encode_command("BLPOP", "q", "0"))
+        time.sleep(0.1)
+        script = "redis.call('lpush', 'q', 'x') redis.call('lpop', 'q')\n" + spin(300) + "return 1"
+        a.send(eval_req(script))
+        with wait_busy(srv.port) as b:
+            assert a.read_reply() == b":1\r\n"
+            assert w.read_pending(0.3) == b""
+            assert b.call("RPUSH", "q", "y") == b":1\r\n"
+            assert w.read_reply() == b"*2\r\n$1\r\nq\r\n$1\r\ny\r\n"
+
+
+def test_time_frozen_in_script_then_active_expiry_resumes(srv):
+    """A key that expires while the script runs still exists for the script (its time is its
+    start's); no cron runs during it; afterwards active expiry removes the key untouched."""
+    with RawConn(srv.port, timeout=30) as a, RawConn(srv.port) as b:
+        b.call("CONFIG", "SET", "hz", "100")
+        try:
+            expired = int(info(redis.Redis(port=srv.port), "stats")["expired_keys"])
+            b.call("SET", "gone", "1", "PX", "100")
+            a.send(eval_req(spin(400) + "return {redis.call('exists', 'gone'), redis.call('get', 'gone')}"))
+            assert a.read_reply() == b"*2\r\n:1\r\n$1\r\n1\r\n"
+            wait_until(lambda: b.call("DBSIZE") == b":0\r\n", 10, "active expiry did not resume")
+            assert int(info(redis.Redis(port=srv.port), "stats")["expired_keys"]) == expired + 1
+        finally:
+            b.call("CONFIG", "SET", "hz", "10")
+
+
+# --------------------------------------------------------------------------------------- SHUTDOWN
+
+
+def test_shutdown_during_busy(tmp_path):
+    """SHUTDOWN [SAVE|NOW|FORCE] answers -BUSY; NOSAVE exits at once: the caller gets no reply,
+    and the script's write reaches neither the AOF nor an RDB."""
+    with spawn(tmp_path, "--appendonly", "yes") as s:
+        a = RawConn(s.port, timeout=30)
+        assert a.call("SET", "before", "1") == b"+OK\r\n"
+        a.send(eval_req("redis.call('set', 'during', '1')\n" + FOREVER))
+        with wait_busy(s.port) as b:
+            assert b.call("SHUTDOWN", "ABORT") == b"-ERR No shutdown in progress.\r\n"
+            assert b.call("SHUTDOWN", "FOO") == b"-ERR syntax error\r\n"
+            assert b.call("SHUTDOWN", "SAVE", "NOSAVE") == b"-ERR syntax error\r\n"
+            for args in (["SHUTDOWN"], ["SHUTDOWN", "SAVE"], ["SHUTDOWN", "NOW"], ["SHUTDOWN", "FORCE"]):
+                assert b.call(*args) == BUSY, args
+            assert b.call("SCRIPT", "KILL") == UNKILLABLE
+            b.send(encode_command("SHUTDOWN", "NOSAVE"))
+            assert b.read_until_close(10) == (b"", True)
+        assert a.read_until_close(10) == (b"", True)
+        s.proc.wait(15)
+        assert s.proc.returncode == 0, s.output()
+        a.close()
+        s.start()
+        with RawConn(s.port) as c:
+            assert c.call("MGET", "before", "during") == b"*2\r\n$1\r\n1\r\n$-1\r\n"
+
+
+def test_aof_replies_while_busy(tmp_path):
+    """With appendonly on, the caller's write before its script leaves the AOF buffer full during
+    the turn: replies to others (deferred behind the AOF write) still go out while busy."""
+    with spawn(tmp_path, "--appendonly", "yes", "--appendfsync", "always") as s:
+        with RawConn(s.port, timeout=30) as a:
+            a.send(encode_command("SET", "w", "1") + eval_req(FOREVER))
+            with wait_busy(s.port) as b:
+                t = time.monotonic()
+                assert b.call("GET", "w") == BUSY
+                assert time.monotonic() - t < 2
+                # the caller is protected: even the reply of its SET waits for the script
+                assert a.read_pending(0.3) == b""
+                assert b.call("SCRIPT", "KILL") == b"+OK\r\n"
+            assert a.read_replies(2) == [b"+OK\r\n", killed(FOREVER, 1)]
+            assert a.call("GET", "w") == b"$1\r\n1\r\n"
+
+
+# ------------------------------------------------------------------------------------ replication
+
+
+@pytest.mark.parametrize("master_kind,replica_kind", [("real", "ours"), ("ours", "ours"), ("real", "real")],
+                         ids=["real-ours", "ours-ours", "real-real"])
+def test_replica_holds_the_stream_while_busy(tmp_path, master_kind, replica_kind):
+    """A busy read-only script on a replica: the master's writes meanwhile are applied after it
+    (not refused -BUSY), the replica converges, and its log has no error sent to the master."""
+    if AGAINST_REAL and replica_kind == "ours":
+        pytest.skip("spec run: real servers only")
+    master = start_master(master_kind, tmp_path)
+    replica = start_replica_of(replica_kind, master.port, tmp_path, "--busy-reply-threshold", "50")
+    try:
+        m = redis.Redis(port=master.port, socket_timeout=10)
+        rc = redis.Redis(port=replica.port, socket_timeout=10)
+        wait_link_up(rc)
+        m.set("before", "1")
+        wait_until(lambda: rc.get("before") == b"1", 10, "first write not replicated")
+        with RawConn(replica.port, timeout=30) as a:
+            a.send(eval_req(FOREVER))
+            with wait_busy(replica.port) as b:
+                for i in range(50):
+                    m.set(f"k{i}", i)
+                m.rpush("l", *range(100))
+                m.execute_command("MULTI")
+                m.incr("n")
+                m.execute_command("EXEC")
+                time.sleep(0.5)  # the stream reached the replica while busy
+                assert b.call("GET", "k1") == BUSY
+                assert b.call("SCRIPT", "KILL") == b"+OK\r\n"
+            assert a.read_reply() == killed(FOREVER, 1)
+        wait_converged(m, rc)
+        assert rc.get("n") == b"1" and rc.llen("l") == 100
+        log = replica.output()
+        assert "sending an error to its master" not in log, log[-2000:]
+        m.close()
+        rc.close()
+    finally:
+        replica.stop()
+        master.stop()
