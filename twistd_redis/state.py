@@ -652,6 +652,10 @@ class ServerState(Service):
         link = self.repl.link
         if link is not None:  # our master's stream, held while busy, runs on the next turn
             self.clock.callLater(0, link.resume_after_busy)
+        if self.repl.replicas:  # WAITs that replicas' ACKs read while busy satisfied
+            from .replication.wait import replicas_acked
+
+            self.clock.callLater(0, replicas_acked, self)
         conn = run.caller.conn
         t = getattr(conn, "transport", None)
         if t is not None and hasattr(t, "startReading") and not getattr(conn, "closing", False) and t.connected:

@@ -359,6 +359,37 @@ def test_aof_replies_while_busy(tmp_path):
 # ------------------------------------------------------------------------------------ replication
 
 
+def test_wait_satisfied_by_an_ack_read_while_busy(tmp_path):
+    """A replica's REPLCONF ACK read during the busy period does not answer WAIT before the
+    script ends (processClientsWaitingReplicas runs in beforeSleep); it does right after."""
+    with spawn(tmp_path, "--repl-diskless-sync-delay", "0") as s:
+        rep = RawConn(s.port, timeout=10)  # a hand-made replica: we decide when it ACKs
+        assert rep.call("REPLCONF", "listening-port", "1234") == b"+OK\r\n"
+        assert rep.call("REPLCONF", "capa", "eof", "capa", "psync2") == b"+OK\r\n"
+        rep.send(encode_command("PSYNC", "?", "-1"))
+        payload = b""
+        deadline = time.monotonic() + 10
+        while b"$EOF:" not in payload or payload.count(payload[payload.index(b"$EOF:") + 5:][:40]) < 2:
+            payload += rep.read_pending(0.2)
+            assert time.monotonic() < deadline, payload[:200]
+        rep.send(encode_command("REPLCONF", "ACK", "0"))
+        with RawConn(s.port, timeout=30) as a, RawConn(s.port, timeout=30) as w:
+            wait_until(lambda: b"state=online" in RawConn(s.port).call("INFO", "replication"), 10, "replica online")
+            w.send(encode_command("SET", "x", "1") + encode_command("WAIT", "1", "0") + encode_command("GET", "x"))
+            assert w.read_reply() == b"+OK\r\n"
+            a.send(eval_req(FOREVER))
+            with wait_busy(s.port) as b:
+                rep.send(encode_command("REPLCONF", "ACK", "100000000"))
+                time.sleep(0.3)
+                assert b.call("PING") == BUSY  # the ACK was read in the meantime
+                assert w.read_pending(0.3) == b""
+                assert b.call("SCRIPT", "KILL") == b"+OK\r\n"
+            assert a.read_reply() == killed(FOREVER, 1)
+            # the pipelined GET ran after the script, not refused -BUSY
+            assert w.read_replies(2) == [b":1\r\n", b"$1\r\n1\r\n"]
+        rep.close()
+
+
 @pytest.mark.parametrize("master_kind,replica_kind", [("real", "ours"), ("ours", "ours"), ("real", "real")],
                          ids=["real-ours", "ours-ours", "real-real"])
 def test_replica_holds_the_stream_while_busy(tmp_path, master_kind, replica_kind):

@@ -145,6 +145,10 @@ def replicas_acked(state: Any) -> None:
     waiters = _waiters(state)
     if not waiters:
         return
+    if state.busy_error is not None:
+        # Redis runs this in beforeSleep, never while a script is busy (an ACK read meanwhile
+        # waits): ServerState.script_timed_out_ends calls it again after the script
+        return
     last_offset = 0
     last_num = 0
     ready: list[tuple[WaitRequest, int]] = []
