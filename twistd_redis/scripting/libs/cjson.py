@@ -20,6 +20,7 @@ Lua runtime keeps them until SCRIPT FLUSH), as in Redis.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Any
@@ -106,6 +107,31 @@ def _strtod(m: re.Match) -> float:
     if m.group("hex") is not None:
         return float.fromhex(text.decode())
     return float(text)
+
+
+FAST_DEPTH = 100  # nesting handled by the recursive fast paths; deeper goes iterative
+
+
+class _Pairs(list):
+    """A JSON object as the fast decoder returns it: its (key, value) pairs in order."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+_CONSTANTS = {"NaN": math.nan, "Infinity": _INF, "-Infinity": -_INF}
+# per decode_invalid_numbers setting (0: NaN/Infinity are errors, left to the exact parser)
+_DECODERS = {
+    0: json.JSONDecoder(object_pairs_hook=_Pairs, parse_int=float, parse_constant=_refuse_constant),
+    1: json.JSONDecoder(object_pairs_hook=_Pairs, parse_int=float, parse_constant=_CONSTANTS.__getitem__),
+}
+# a \uD800-\uDFFF escape: the exact parser checks the surrogate pairing
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+class _Deep(Exception):
+    """Nesting beyond FAST_DEPTH: let the iterative code do it."""
 
 
 class _ParseError(Exception):
@@ -291,8 +317,73 @@ class _Instance:
         if v is None:
             return (True, b"null")
         if t is self.env.lua_table_type:
-            return (True, self._encode_table(v))
+            try:
+                return (True, self._encode_fast(v, 1))
+            except _Deep:
+                return (True, self._encode_table(v))
         return (True, self._other(v))
+
+    def _encode_fast(self, tbl: Any, depth: int) -> bytes:
+        """The table encoder for shallow tables (recursive, so _Deep past FAST_DEPTH levels: the
+        iterative _encode_table takes over; both produce the same bytes and errors)."""
+        cfg = self.cfg
+        if depth > cfg.encode_max_depth:
+            raise LibError(b"Cannot serialise, excessive nesting (%d)" % depth)
+        if depth > FAST_DEPTH:
+            raise _Deep
+        items = list(tbl.items())
+        n = self._array_length(items)
+        table_type = self.env.lua_table_type
+        limit = cfg.int_limit
+        fmt = cfg.number_fmt
+        parts = []
+        append = parts.append
+        if n > 0:
+            get = dict(items).get
+            for i in range(1, n + 1):
+                v = get(i)
+                t = type(v)
+                if t is bytes:
+                    append(b'"' + v + b'"' if _esc_search(v) is None else quote(v))
+                elif t is int and -limit < v < limit:
+                    append(b"%d" % v)
+                elif t is float and v - v == 0.0:
+                    append(fmt % v)
+                elif t is table_type:
+                    append(self._encode_fast(v, depth + 1))
+                elif v is None:
+                    append(b"null")
+                elif t is bool:
+                    append(b"true" if v else b"false")
+                elif t is int or t is float:
+                    append(self._number(v))
+                else:
+                    append(self._other(v))
+            return b"[" + b",".join(parts) + b"]"
+        for k, v in items:
+            tk = type(k)
+            if tk is bytes:
+                key = (b'"' + k + b'":') if _esc_search(k) is None else quote(k) + b":"
+            elif tk is int or tk is float:
+                key = b'"' + self._number(k) + b'":'
+            else:
+                raise LibError(b"Cannot serialise %s: table key must be a number or string" % typename(k))
+            t = type(v)
+            if t is bytes:
+                append(key + (b'"' + v + b'"' if _esc_search(v) is None else quote(v)))
+            elif t is int and -limit < v < limit:
+                append(key + b"%d" % v)
+            elif t is float and v - v == 0.0:
+                append(key + fmt % v)
+            elif t is table_type:
+                append(key + self._encode_fast(v, depth + 1))
+            elif t is bool:
+                append(key + (b"true" if v else b"false"))
+            elif t is int or t is float:
+                append(key + self._number(v))
+            else:
+                append(key + self._other(v))
+        return b"{" + b",".join(parts) + b"}"
 
     def _other(self, v: Any) -> bytes:
         """A value that is not a string, number, boolean, nil or table."""
@@ -396,10 +487,64 @@ class _Instance:
         nul = s.find(b"\0")
         if nul >= 0:
             s = s[:nul]
+        elif b"\\u" not in s or _SURROGATE_ESCAPE.search(s) is None:
+            try:
+                return (True, self._decode_fast(s))
+            except (ValueError, RecursionError, _Deep):
+                pass  # not plain JSON, or too deep: the exact parser decides (and words the error)
         try:
             return (True, self._parse(s))
         except _ParseError as e:
             raise LibError(e.message) from None
+
+    def _decode_fast(self, data: bytes) -> Any:
+        """Python's json scanner for the common case.  It accepts a subset of what the exact
+        parser does, with the same values: strict JSON numbers (read as doubles), NaN/Infinity
+        when decode_invalid_numbers is on, \\u escapes outside the surrogate range (the caller
+        checks), any bytes in strings (through surrogateescape).  Anything else raises."""
+        cfg = self.cfg
+        decoder = _DECODERS[cfg.decode_invalid_numbers]
+        obj = decoder.decode(data.decode("utf-8", "surrogateescape"))
+        t = type(obj)
+        if t is list or t is _Pairs:
+            return self._to_lua(obj, 1, cfg.decode_max_depth)
+        if t is str:
+            return obj.encode("utf-8", "surrogateescape")
+        if obj is None:
+            return self.null
+        return obj
+
+    def _to_lua(self, o: Any, depth: int, max_depth: int) -> Any:
+        if depth > max_depth or depth > FAST_DEPTH:
+            raise _Deep
+        null = self.null
+        out = []
+        append = out.append
+        if type(o) is list:
+            for v in o:
+                t = type(v)
+                if t is str:
+                    append(v.encode("utf-8", "surrogateescape"))
+                elif t is float or t is bool:
+                    append(v)
+                elif v is None:
+                    append(null)
+                else:
+                    append(self._to_lua(v, depth + 1, max_depth))
+            return self.env.table_from(out)
+        d = {}
+        for k, v in o:
+            t = type(v)
+            if t is str:
+                v = v.encode("utf-8", "surrogateescape")
+            elif t is float or t is bool:
+                pass
+            elif v is None:
+                v = null
+            else:
+                v = self._to_lua(v, depth + 1, max_depth)
+            d[k.encode("utf-8", "surrogateescape")] = v
+        return self.env.table_from(d)
 
     def _token(self, data: bytes, pos: int) -> tuple:
         """json_next_token: (type, value, index, next position)."""

@@ -112,51 +112,77 @@ def _overflow(where: bytes) -> LibError:
     return LibError(b"stack overflow (in function " + where + b")")
 
 
+_FIXSTR = [bytes((0xA0 | n,)) for n in range(32)]
+_FIXINT = [bytes((n,)) for n in range(128)]
+
+
 def _encode(v: Any, level: int, top: int, out: list) -> None:
     """mp_encode_lua_type: append the encoding of ``v``; ``top`` = C stack slots in use (v included)."""
     t = type(v)
     if t is bytes:
-        out.append(_encode_bytes(v))
+        out.append(_FIXSTR[len(v)] + v if len(v) < 32 else _encode_bytes(v))
     elif t is int:
-        out.append(_encode_int(v))
+        out.append(_FIXINT[v] if 0 <= v < 128 else _encode_int(v))
     elif t is float:
         # lupa hands over an int whenever (int64_t)x == x, so a float is never int-equivalent
         out.append(_encode_double(v))
     elif t is bool:
         out.append(b"\xc3" if v else b"\xc2")
     elif v is not None and level != MAX_NESTING and _is_table(v):
-        if top + 2 > MAXCSTACK:
-            raise _overflow(b"table_is_an_array")
-        items = list(v.items())
-        count = 0
-        mx = 0
-        array = True
-        for k, _ in items:
-            if type(k) is not int or k <= 0 or k > INT_MAX:
-                array = False
-                break
-            if k > mx:
-                mx = k
-            count += 1
-        if array and mx == count:
-            n = count
-            out.append(_header(n, 0x90, b"\xdc", b"\xdd"))
-            if top + 1 > MAXCSTACK:
-                raise _overflow(b"mp_encode_lua_table_as_array")
-            if n:
-                values = dict(items)
-                for j in range(1, n + 1):
-                    _encode(values[j], level + 1, top + 1, out)
-        else:
-            n = len(items)
-            out.append(_header(n, 0x80, b"\xde", b"\xdf"))
-            if top + 3 > MAXCSTACK:
-                raise _overflow(b"mp_encode_lua_table_as_map")
-            for k, val in items:
-                _encode(k, level + 1, top + 3, out)
-                _encode(val, level + 1, top + 2, out)
+        _encode_table(v, level, top, out)
     else:
         out.append(b"\xc0")
+
+
+def _encode_table(v: Any, level: int, top: int, out: list) -> None:
+    if top + 2 > MAXCSTACK:
+        raise _overflow(b"table_is_an_array")
+    items = list(v.items())
+    count = 0
+    mx = 0
+    array = True
+    for k, _ in items:
+        if type(k) is not int or k <= 0 or k > INT_MAX:
+            array = False
+            break
+        if k > mx:
+            mx = k
+        count += 1
+    append = out.append
+    level += 1
+    if array and mx == count:
+        n = count
+        append(_header(n, 0x90, b"\xdc", b"\xdd"))
+        if top + 1 > MAXCSTACK:
+            raise _overflow(b"mp_encode_lua_table_as_array")
+        if n:
+            values = dict(items)
+            top += 1
+            for j in range(1, n + 1):
+                x = values[j]
+                t = type(x)
+                if t is bytes and len(x) < 32:
+                    append(_FIXSTR[len(x)] + x)
+                elif t is int and 0 <= x < 128:
+                    append(_FIXINT[x])
+                else:
+                    _encode(x, level, top, out)
+        return
+    append(_header(len(items), 0x80, b"\xde", b"\xdf"))
+    if top + 3 > MAXCSTACK:
+        raise _overflow(b"mp_encode_lua_table_as_map")
+    for k, x in items:
+        if type(k) is bytes and len(k) < 32:
+            append(_FIXSTR[len(k)] + k)
+        else:
+            _encode(k, level, top + 3, out)
+        t = type(x)
+        if t is bytes and len(x) < 32:
+            append(_FIXSTR[len(x)] + x)
+        elif t is int and 0 <= x < 128:
+            append(_FIXINT[x])
+        else:
+            _encode(x, level, top + 2, out)
 
 
 def _is_table(v: Any) -> bool:
