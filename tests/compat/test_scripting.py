@@ -1270,3 +1270,43 @@ def test_monitor_shows_script_commands(differ):
             got.append(_monitor_lines(mon.read_pending(0.2)))
     assert got[0] == got[1], f"\n real: {got[0]!r}\n ours: {got[1]!r}"
     assert got[0][1].startswith(b"[2 client] \"EVAL\"") and got[0][2] == b'[2 lua] "SET" "k" "v"'
+
+
+def _eval_raw(port: int, body: str, resp: int) -> bytes:
+    """The reply bytes of one EVAL (read up to a PING's +PONG: RawConn's parser recurses per
+    nesting level, and these replies nest thousands of levels deep)."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        data = b"*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n" if resp == 3 else b""
+        b = body.encode()
+        s.sendall(data + b"*3\r\n$4\r\nEVAL\r\n$%d\r\n%s\r\n$1\r\n0\r\n*1\r\n$4\r\nPING\r\n" % (len(b), b))
+        out = b""
+        while not out.endswith(b"+PONG\r\n"):
+            chunk = s.recv(1 << 20)
+            assert chunk, out[-200:]
+            out += chunk
+    if resp == 3:
+        mark = b"$7\r\nmodules\r\n*0\r\n"  # HELLO's map ends so (its client id differs)
+        out = out[out.index(mark) + len(mark) :]
+    return out
+
+
+@pytest.mark.parametrize("resp", [2, 3])
+def test_deeply_nested_replies(differ, resp):
+    """luaReplyToRedisReply's Lua stack: an element past LUAI_MAXCSTACK slots becomes the error
+    "reached lua stack limit" (arrays take one slot per level, map keys four, values and set
+    members three) - the same bytes, without recursion in our conversion."""
+    bodies = [
+        "local t = {} local c = t for i = 1, %d do c[1] = {} c = c[1] end return t",
+        "local t = {} local c = t for i = 1, %d do c[1] = {'x', {map={a={set={z=true}}}}} c = c[1] end return t",
+        "local t = {} local c = t for i = 1, %d do local n = {} c.map = {k=n} c = n end return t",
+        "local t = {} local c = t for i = 1, %d do local n = {} c.set = {[n]=true} c = n end return t",
+    ]
+    for body in bodies:
+        for depth in (400, 7995, 9000):
+            script = body % depth
+            real = _eval_raw(differ.real_port, script, resp)
+            ours = _eval_raw(differ.our_port, script, resp)
+            assert real == ours, f"{script}: real {real[-120:]!r} ours {ours[-120:]!r}"
+    assert b"reached lua stack limit" in real

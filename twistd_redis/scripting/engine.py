@@ -38,7 +38,7 @@ from lupa import lua51
 from ..client import CLIENT_DENY_BLOCKING, CLIENT_MASTER, CLIENT_SCRIPT, Client
 from ..commands import table as cmdtable
 from ..errors import RedisError
-from ..resp import NULL_ARRAY, BulkList, MapPairs, Raw, RespSet, SimpleString, Verbatim, format_double
+from ..resp import NULL_ARRAY, BulkList, MapPairs, Raw, RespSet, SimpleString, Verbatim, encode2, encode3, format_double
 from ..serverlog import ServerLog
 
 if TYPE_CHECKING:
@@ -94,6 +94,11 @@ _LLONG_MAX = 2**63 - 1
 # commands Redis 7.0 flags may-replicate (its COMMAND INFO does not show the flag, so the
 # command table does not carry it) that a script can call: a read-only script may not
 _MAY_REPLICATE = frozenset(("publish", "spublish", "pfcount"))
+
+# luaReplyToRedisReply's stack check: lua_checkstack(4) fails past LUAI_MAXCSTACK (8000) slots
+_LUA_STACK_SLOTS = 8000 - 4
+# returned tables nested deeper than this (in Lua stack slots) are converted without recursion
+_NESTED_MAX = 300
 
 # the most values passed to one Lua call (a Lua C function gets at most LUAI_MAXCSTACK = 8000
 # stack slots): bigger replies go through a table
@@ -898,9 +903,10 @@ class LuaEngine:
 
     # ------------------------------------------------------------------ Lua -> reply
 
-    def reply_value(self, v: Any, resp: int, script_resp: int) -> Any:
+    def reply_value(self, v: Any, resp: int, script_resp: int, p: int = 2) -> Any:
         """luaReplyToRedisReply: the script's return value as a reply value for a caller
-        speaking ``resp`` (booleans follow the script's own ``redis.setresp``)."""
+        speaking ``resp`` (booleans follow the script's own ``redis.setresp``). ``p`` is the
+        Lua stack slot Redis's conversion would hold the value in (for its stack limit)."""
         t = type(v)
         if t is bytes:
             return v
@@ -914,6 +920,8 @@ class LuaEngine:
             return v
         if v is None or lua_type(v) != "table":
             return None
+        if p > _NESTED_MAX:  # deeper: straight to RESP, without recursion
+            return Raw(self._reply_bytes(v, resp, script_resp, p))
         r = self._kind(v)
         kind = r[0]
         if kind == 8:  # an array: up to the first nil
@@ -924,8 +932,20 @@ class LuaEngine:
                 x = a[i]
                 if x is None:
                     return out
-                out.append(self.reply_value(x, resp, script_resp))
+                out.append(self.reply_value(x, resp, script_resp, p + 1))
                 i += 1
+        if kind == 6:
+            return MapPairs(
+                (self.reply_value(k, resp, script_resp, p + 4), self.reply_value(x, resp, script_resp, p + 3))
+                for k, x in r[1].items()
+            )
+        if kind == 7:
+            return RespSet(self.reply_value(k, resp, script_resp, p + 3) for k in r[1].keys())
+        return self._reply_leaf(r, resp)
+
+    def _reply_leaf(self, r: tuple, resp: int) -> Any:
+        """A returned table that is not a container: error, status, double, big number, verbatim."""
+        kind = r[0]
         if kind == 1:  # "-%s" through addReplyErrorFormat: a C string, trailing CR/LF trimmed
             return RedisError(r[1].split(b"\0", 1)[0].rstrip(b"\r\n").decode("utf-8", "surrogateescape"))
         if kind == 2:
@@ -936,18 +956,54 @@ class LuaEngine:
         if kind == 4:
             big = r[1].replace(b"\r", b" ").replace(b"\n", b" ")
             return Raw(b"(%s\r\n" % big if resp == 3 else b"$%d\r\n%s\r\n" % (len(big), big))
-        if kind == 5:
-            s = r[2]
-            if resp == 3:
-                fmt = (r[1].split(b"\0", 1)[0] + b"   ")[:3]  # addReplyVerbatim pads with spaces
-                return Raw(b"=%d\r\n%s:%s\r\n" % (len(s) + 4, fmt, s))
-            return s
-        if kind == 6:
-            return MapPairs(
-                (self.reply_value(k, resp, script_resp), self.reply_value(x, resp, script_resp))
-                for k, x in r[1].items()
-            )
-        return RespSet(self.reply_value(k, resp, script_resp) for k in r[1].keys())
+        s = r[2]
+        if resp == 3:
+            fmt = (r[1].split(b"\0", 1)[0] + b"   ")[:3]  # addReplyVerbatim pads with spaces
+            return Raw(b"=%d\r\n%s:%s\r\n" % (len(s) + 4, fmt, s))
+        return s
+
+    def _reply_bytes(self, v: Any, resp: int, script_resp: int, p: int) -> bytes:
+        """reply_value for deeply nested tables, iteratively and straight to RESP bytes; where
+        Redis's Lua stack runs out (lua_checkstack past LUAI_MAXCSTACK) the element is the
+        error "reached lua stack limit"."""
+        enc = encode3 if resp == 3 else encode2
+        out: list[bytes] = []
+        todo = [(v, p)]
+        while todo:
+            v, p = todo.pop()
+            if p > _LUA_STACK_SLOTS:
+                out.append(b"-ERR reached lua stack limit\r\n")
+                continue
+            if v is None or lua_type(v) != "table":
+                out.append(enc(self.reply_value(v, resp, script_resp, p)))
+                continue
+            r = self._kind(v)
+            kind = r[0]
+            if kind == 8:
+                a = r[1]
+                items = []
+                i = 1
+                while True:
+                    x = a[i]
+                    if x is None:
+                        break
+                    items.append((x, p + 1))
+                    i += 1
+                out.append(b"*%d\r\n" % len(items))
+                todo.extend(reversed(items))
+            elif kind == 6:
+                pairs = list(r[1].items())
+                out.append(b"%%%d\r\n" % len(pairs) if resp == 3 else b"*%d\r\n" % (2 * len(pairs)))
+                for k, x in reversed(pairs):
+                    todo.append((x, p + 3))
+                    todo.append((k, p + 4))
+            elif kind == 7:
+                keys = list(r[1].keys())
+                out.append(b"~%d\r\n" % len(keys) if resp == 3 else b"*%d\r\n" % len(keys))
+                todo.extend((k, p + 3) for k in reversed(keys))
+            else:
+                out.append(enc(self._reply_leaf(r, resp)))
+        return b"".join(out)
 
     # ------------------------------------------------------------------ reply -> Lua
 
