@@ -714,6 +714,23 @@ def test_library_tables(lua):
     assert ev(lua, "type(cjson.null), getmetatable(cjson.null) == nil") == (b"userdata", True)
 
 
+def test_read_only_proxies_are_seen_through():
+    """Redis's read-only tables are the tables; the engine's are empty proxies over them, which
+    the encoders read through ``backing`` (install's argument)."""
+    rt = lua51.LuaRuntime(encoding=None, unpack_returned_tuples=True, register_eval=False, register_builtins=False)
+    backing = rt.eval("setmetatable({}, {__mode = 'k'})")
+    install(rt, rt.globals(), None, backing)
+    protect = rt.eval(
+        "function(t, b) local p = setmetatable({}, {__index = t, __newindex = function() error('ro') end, "
+        "__metatable = false}) b[p] = t return p end"
+    )
+    t = protect(rt.eval("{a = 1, b = {2, 3}}"), backing)
+    g = rt.globals()
+    assert g.cjson.encode(t) in (b'{"a":1,"b":[2,3]}', b'{"b":[2,3],"a":1}')
+    assert g.cmsgpack.pack(protect(rt.eval("{7, 8}"), backing)) == b"\x92\x07\x08"
+    assert g.cjson.encode(rt.eval("setmetatable({}, {__index = {x = 1}})")) == b"{}"  # not a proxy: empty
+
+
 @pytest.mark.xfail(strict=True, reason="lupa turns a Lua -0 into the Python int 0: Redis gives -0")
 def test_cjson_negative_zero(lua):
     assert ev(lua, "cjson.encode(-0.0)") == b"-0"

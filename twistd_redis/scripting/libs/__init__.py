@@ -124,6 +124,19 @@ class Env:
         # The engine's wrap is a Python function (library functions are then Python callables,
         # C functions to Lua); a Lua wrap (or none) means a bare runtime: our Lua glue instead.
         self._wrap = wrap if wrap is not None and lua51.lua_type(wrap) is None else None
+        self.backing: Any = None  # the sandbox's read-only proxy -> real table map, when given
+
+    def items(self, tbl: Any) -> list:
+        """A table's (key, value) pairs in ``next`` order, as a C library iterates it.  Redis's
+        read-only tables are the tables themselves; the engine's are empty proxies: when one
+        is handed over (an empty table with a backing table), its real table's pairs."""
+        items = list(tbl.items())
+        if not items and self.backing is not None:
+            real = self.backing[tbl]
+            if real is not None:
+                return list(real.items())
+        return items
+
     def tonumber(self, v: Any) -> Any:
         """lua_tonumber: a number, a string Lua converts (' 0x10 ', '1e3'), else None."""
         t = type(v)
@@ -342,15 +355,17 @@ def wrap_int32(x: int) -> int:
     return x - _INT32 if x >= (1 << 31) else x
 
 
-def install(lua: Any, G: Any, wrap: Any = None) -> None:
+def install(lua: Any, G: Any, wrap: Any = None, backing: Any = None) -> None:
     """Set G.cjson, G.cmsgpack, G.struct and G.bit in the runtime ``lua`` (globals table ``G``).
 
     ``wrap`` is the engine's: ``wrap(pyfn)`` makes the Python callable a script calls (a C
     function to Lua).  Without it (a Lua wrap, or None: a bare runtime) the functions are Lua
-    closures of our own glue (module docstring)."""
+    closures of our own glue (module docstring).  ``backing``, the sandbox's weak table from
+    read-only proxy to real table, lets cjson.encode / cmsgpack.pack see through the proxies."""
     from twistd_redis.scripting.libs import bit, cjson, cmsgpack, lstruct
 
     env = Env(lua, G, wrap)
+    env.backing = backing
     G[b"cjson"] = cjson.make_module(env)
     G[b"cmsgpack"] = cmsgpack.make_module(env)
     G[b"struct"] = lstruct.make_module(env)

@@ -331,7 +331,7 @@ class _Instance:
             raise LibError(b"Cannot serialise, excessive nesting (%d)" % depth)
         if depth > FAST_DEPTH:
             raise _Deep
-        items = list(tbl.items())
+        items = self.env.items(tbl)
         n = self._array_length(items)
         table_type = self.env.lua_table_type
         limit = cfg.int_limit
@@ -396,7 +396,7 @@ class _Instance:
         cfg = self.cfg
         if depth > cfg.encode_max_depth or slots + 3 > MAXCSTACK:
             raise LibError(b"Cannot serialise, excessive nesting (%d)" % depth)
-        items = list(tbl.items())
+        items = self.env.items(tbl)
         n = self._array_length(items)
         if n > 0:
             out.append(b"[")

@@ -116,7 +116,7 @@ _FIXSTR = [bytes((0xA0 | n,)) for n in range(32)]
 _FIXINT = [bytes((n,)) for n in range(128)]
 
 
-def _encode(v: Any, level: int, top: int, out: list) -> None:
+def _encode(v: Any, level: int, top: int, out: list, env: Any) -> None:
     """mp_encode_lua_type: append the encoding of ``v``; ``top`` = C stack slots in use (v included)."""
     t = type(v)
     if t is bytes:
@@ -129,15 +129,15 @@ def _encode(v: Any, level: int, top: int, out: list) -> None:
     elif t is bool:
         out.append(b"\xc3" if v else b"\xc2")
     elif v is not None and level != MAX_NESTING and _is_table(v):
-        _encode_table(v, level, top, out)
+        _encode_table(v, level, top, out, env)
     else:
         out.append(b"\xc0")
 
 
-def _encode_table(v: Any, level: int, top: int, out: list) -> None:
+def _encode_table(v: Any, level: int, top: int, out: list, env: Any) -> None:
     if top + 2 > MAXCSTACK:
         raise _overflow(b"table_is_an_array")
-    items = list(v.items())
+    items = env.items(v)
     count = 0
     mx = 0
     array = True
@@ -166,7 +166,7 @@ def _encode_table(v: Any, level: int, top: int, out: list) -> None:
                 elif t is int and 0 <= x < 128:
                     append(_FIXINT[x])
                 else:
-                    _encode(x, level, top, out)
+                    _encode(x, level, top, out, env)
         return
     append(_header(len(items), 0x80, b"\xde", b"\xdf"))
     if top + 3 > MAXCSTACK:
@@ -175,14 +175,14 @@ def _encode_table(v: Any, level: int, top: int, out: list) -> None:
         if type(k) is bytes and len(k) < 32:
             append(_FIXSTR[len(k)] + k)
         else:
-            _encode(k, level, top + 3, out)
+            _encode(k, level, top + 3, out, env)
         t = type(x)
         if t is bytes and len(x) < 32:
             append(_FIXSTR[len(x)] + x)
         elif t is int and 0 <= x < 128:
             append(_FIXINT[x])
         else:
-            _encode(x, level, top + 2, out)
+            _encode(x, level, top + 2, out, env)
 
 
 def _is_table(v: Any) -> bool:
@@ -205,7 +205,7 @@ def make_module(env: Env) -> Any:
         for i, v in enumerate(args):
             if nargs + i + 1 > MAXCSTACK:
                 raise _overflow(b"mp_check")
-            _encode(v, 0, nargs + i + 1, out)
+            _encode(v, 0, nargs + i + 1, out, env)
         return (True, b"".join(out))
 
     def make_map(pairs: list) -> Any:
