@@ -603,7 +603,13 @@ class ServerState(Service):
             if mask == 3:
                 self.also_propagate.append((dbid, argv))
             elif mask:  # redis.set_repl: only the AOF or only the replicas
-                self.also_propagate.append((dbid, argv, mask))
+                # shouldPropagate: an op only for a target that is off (no AOF, no replication
+                # backlog) is not kept, so it does not count for the MULTI/EXEC wrapping either
+                aof_feed = self.aof.feed
+                for target in self.propagation_targets:
+                    if (mask & 1) if target == aof_feed else (mask & 2):
+                        self.also_propagate.append((dbid, argv, mask))
+                        break
             return
         for target in self.propagation_targets:
             target(dbid, argv)
