@@ -1310,3 +1310,67 @@ def test_deeply_nested_replies(differ, resp):
             ours = _eval_raw(differ.our_port, script, resp)
             assert real == ours, f"{script}: real {real[-120:]!r} ours {ours[-120:]!r}"
     assert b"reached lua stack limit" in real
+
+
+ERROR_STATS_STEPS = [
+    ("SET", "str", "v"),
+    E("return redis.call('nosuch')"),
+    E("return redis.pcall('nosuch')"),
+    E("redis.pcall('nosuch') return 1"),
+    E("return redis.call('INCR', 'str')"),
+    E("return redis.pcall('INCR', 'str')"),
+    E("redis.pcall('INCR', 'str') return 1"),
+    E("return {err='MYERR x'}"),
+    E("error('plain')"),
+    E("error({err='TBL x'})"),
+    E("return redis.error_reply('ERE y')"),
+    E("syntax error"),
+    ("EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"),
+    ("EVALSHA", "short", "0"),
+    E("return redis.call('GET')"),
+    E("return redis.call()"),
+    E("return {1, {err='NESTED e'}}"),
+    ("EVAL_RO", "return redis.call('SET', 'a', 'b')", "0"),
+    E("local t = redis.pcall('INCR', 'str') t.ignore_error_stats_update = nil return t"),
+    E("local t = redis.pcall('INCR', 'str') t.ignore_error_stats_update = 1 return t"),
+    E("return {redis.pcall('nosuch'), redis.pcall('GET', 'a', 'b')}"),
+    E("return redis.call('OBJECT')"),
+    E("return redis.call('CONFIG', 'nosuch')"),
+    E("return redis.call('MULTI')"),
+    E("return redis.call('SET', 'k', {})"),
+    E("return redis.call('GET', 'k')"),
+    E("local t = {} local c = t for i = 1, 8000 do c[1] = {} c = c[1] end return 1"),
+    ("EVAL", "return 1", "-1"),
+    ("EVAL", "return 1", "x"),
+    E("return 'fine'"),
+]
+
+
+def _stats(port: int) -> tuple[list[str], list[str], list[str]]:
+    with RawConn(port) as c:
+        errorstats = c.call("INFO", "errorstats").decode().split("\r\n")
+        commandstats = c.call("INFO", "commandstats").decode().split("\r\n")
+        stats = c.call("INFO", "stats").decode().split("\r\n")
+    return (
+        sorted(line for line in errorstats if line.startswith("errorstat_")),
+        sorted(re.sub(r"usec=\d+,usec_per_call=[\d.]+,", "", line)
+               for line in commandstats if line.startswith("cmdstat_") and "info" not in line),
+        [line for line in stats if line.startswith(("total_error_replies", "unexpected_error_replies"))],
+    )
+
+
+def test_error_stats(differ):
+    """INFO errorstats / commandstats / total_error_replies after scripts: a command's error is
+    counted once, where the command failed or was refused (its rejected_calls or failed_calls);
+    the script's reply of it carries ignore_error_stats_update (not counted again, but the EVAL
+    failed); errors the script makes itself are counted with their own prefix."""
+    got = []
+    for port in (differ.real_port, differ.our_port):
+        with RawConn(port) as c:
+            c.call("FLUSHALL")
+            c.call("CONFIG", "RESETSTAT")
+            for step in ERROR_STATS_STEPS:
+                c.call(*step)
+        got.append(_stats(port))
+    assert got[0] == got[1], f"\n real: {got[0]!r}\n ours: {got[1]!r}"
+    assert "errorstat_TBL:count=1" in got[0][0]

@@ -156,8 +156,17 @@ def _eval_generic(c: Client, argv: list[bytes], evalsha: bool, ro: bool) -> Any:
     fn, _body, flags = entry
     engine = es.engine
     run = engine.prepare(c, sha, flags, ro, eval_mode=True)
-    state.rewrite_propagation()  # never EVAL itself: the commands it ran went out (effects)
-    return engine.call(run, fn, argv[3 : 3 + numkeys], argv[3 + numkeys :])
+    try:
+        reply = engine.call(run, fn, argv[3 : 3 + numkeys], argv[3 + numkeys :])
+        if engine.reply_failures:  # errors in the reply (counted by the engine): a failed call
+            spec = state.commands.get(argv[0].lower())
+            if spec is not None:
+                spec.failed_calls += engine.reply_failures
+        return reply
+    finally:
+        # never EVAL itself: the commands it ran went out (effects). Set after the run: an
+        # override set before would be taken by the script's first write command.
+        state.rewrite_propagation()
 
 
 @command("eval", arity=-3, flags=_EVAL_FLAGS, group="scripting")

@@ -649,7 +649,7 @@ end
 local sformat = string.format
 function api.kind(t)
   local v = rawget(t, 'err')
-  if type(v) == 'string' then return 1, v end
+  if type(v) == 'string' then return 1, v, t.ignore_error_stats_update == true end
   v = rawget(t, 'ok')
   if type(v) == 'string' then return 2, v end
   v = rawget(t, 'double')
@@ -706,6 +706,8 @@ class LuaEngine:
     def __init__(self, state: "ServerState") -> None:
         self.state = state
         self.run: ScriptRun | None = None
+        self.reply_failures = 0  # failed_calls the last call()'s reply adds to its command
+        self._reply_counted = False
         # one rand48 state for the whole server, never reseeded but by math.randomseed (what
         # 7.0.15 does: the sequence runs on across scripts and SCRIPT FLUSH)
         rand = getattr(state, "lua_rand", None)
@@ -849,31 +851,50 @@ class LuaEngine:
             if run.flags & RUN_TIMEDOUT:
                 state.script_timed_out_ends(run)
             state.end_atomic()
+        self.reply_failures = 0
+        self._reply_counted = False
         if not ok:
             if run.flags & RUN_SHUTDOWN:
                 run.caller.close_after_reply()
                 return Raw(b"")
-            return self._error_reply(run, res)
+            reply = self._error_reply(run, res)
+            self._reply_error(reply.message, lua_type(res) == "table" and res[b"ignore_error_stats_update"] is True)
+            return reply
         return self.reply_value(res, run.caller.resp, run.client.resp)
+
+    def _reply_error(self, message: str, ignore: bool) -> None:
+        """An error the script's reply carries: counted in the error stats unless it is a
+        command's error (ignore_error_stats_update: that command counted it already). The
+        EVAL / FCALL failed: afterErrorReply bumps its failed_calls once per uncounted error,
+        call() once more if any was counted (``reply_failures``, added by the command)."""
+        if ignore:
+            self.reply_failures += 1
+            return
+        self.state.stats.count_error(message)
+        if not self._reply_counted:
+            self._reply_counted = True
+            self.reply_failures += 1
 
     def _error_reply(self, run: ScriptRun, res: Any) -> RedisError:
         if lua_type(res) != "table":
             msg = res if isinstance(res, bytes) else b"execution failure"
             return RedisError("ERR Error running script %s, %.100s" % (run.funcname.decode(), msg.decode("utf-8", "replace")))
+        # luaExtractErrorInformation: lua_tostring of each field (numbers as %.14g), C strings
         err = res[b"err"]
         if isinstance(err, (int, float)):
-            err = number_arg(err) if isinstance(err, int) else b"%.14g" % err
+            err = lua_tostring(err)
         if not isinstance(err, bytes):
             err = b"(null)"
+        err = err.split(b"\0", 1)[0]
         source = res[b"source"]
         line = res[b"line"]
         text = err
         if source is not None and line is not None:
             if not isinstance(line, bytes):
-                line = b"%d" % line if isinstance(line, int) or line == int(line) else b"%.14g" % line
+                line = lua_tostring(line) if isinstance(line, (int, float)) else str(line).encode()
             if not isinstance(source, bytes):
-                source = str(source).encode()
-            text = b"%s script: %s, on %s:%s." % (err, run.funcname, source, line)
+                source = lua_tostring(source) if isinstance(source, (int, float)) else str(source).encode()
+            text = b"%s script: %s, on %s:%s." % (err, run.funcname, source.split(b"\0", 1)[0], line.split(b"\0", 1)[0])
         return RedisError(text.decode("utf-8", "surrogateescape"))
 
     # ------------------------------------------------------------------ Python called from Lua
@@ -947,7 +968,9 @@ class LuaEngine:
         """A returned table that is not a container: error, status, double, big number, verbatim."""
         kind = r[0]
         if kind == 1:  # "-%s" through addReplyErrorFormat: a C string, trailing CR/LF trimmed
-            return RedisError(r[1].split(b"\0", 1)[0].rstrip(b"\r\n").decode("utf-8", "surrogateescape"))
+            e = RedisError(r[1].split(b"\0", 1)[0].rstrip(b"\r\n").decode("utf-8", "surrogateescape"))
+            self._reply_error(e.message, r[2])
+            return e
         if kind == 2:
             return SimpleString(r[1].split(b"\0", 1)[0].replace(b"\r", b" ").replace(b"\n", b" "))
         if kind == 3:
@@ -973,6 +996,7 @@ class LuaEngine:
             v, p = todo.pop()
             if p > _LUA_STACK_SLOTS:
                 out.append(b"-ERR reached lua stack limit\r\n")
+                self._reply_error("ERR reached lua stack limit", False)
                 continue
             if v is None or lua_type(v) != "table":
                 out.append(enc(self.reply_value(v, resp, script_resp, p)))
@@ -1089,6 +1113,17 @@ class LuaEngine:
             return _ArgvError("ERR " + argv.decode("utf-8", "surrogateescape"))
         state = self.state
         spec = self._lookup(argv)
+        reply = self._verify(run, spec, argv)
+        if reply is not None:  # rejected: counted as the command's rejection (scriptCall)
+            if spec is not None:
+                spec.rejected_calls += 1
+            state.stats.count_error(reply.message)
+            return reply
+        return state.execute(run.client, argv, False)
+
+    def _verify(self, run: ScriptRun, spec: Any, argv: list[bytes]) -> RedisError | None:
+        """scriptCall's checks, in Redis's order: the error refusing the command, or None."""
+        state = self.state
         if spec is None:
             return RedisError("ERR Unknown Redis command called from script")
         if not spec.arity_ok(len(argv)):
@@ -1121,9 +1156,7 @@ class LuaEngine:
                     return state.write_denied
                 return RedisError("MISCONF Errors writing to the AOF file: %s" % state.write_denied.message.split(": ", 1)[-1])
             run.flags |= RUN_WRITE_DIRTY
-        client = run.client
-        reply = state.execute(client, argv, False)
-        return reply
+        return None
 
     def _lookup(self, argv: list[bytes]) -> Any:
         """lookupCommand: a container alone is the container itself (its arity then fails)."""
