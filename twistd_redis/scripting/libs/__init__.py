@@ -20,6 +20,13 @@ runtime error inside the C function (no position: ``table index is nil``).
 * On a bare runtime (unit tests: a Lua ``wrap`` or none) each function is a Lua closure of the
   glue chunk below, raising with ``error(msg, 3)``.  A closure cannot keep a tail caller's frame:
   there ``return cjson.decode(x)`` errors lose their position.
+
+Known differences from Redis, all below this package: lupa hands a Lua ``-0`` to Python as the
+integer 0 (``cjson.encode(-0.0)`` gives ``0``, Redis ``-0``; ``struct.pack('d', -0.0)`` packs +0);
+``cjson.null`` is a ``newproxy()`` userdata, so ``tostring(cjson.null)`` shows an address where
+Redis shows ``userdata: (nil)``; and Redis's Lua hashes every byte of a string (redis#9449) where
+stock Lua 5.1 samples strings of 32 bytes and more, so ``next`` order - the key order of encoded
+objects and maps - differs for such keys.
 """
 
 from __future__ import annotations
