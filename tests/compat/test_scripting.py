@@ -1374,3 +1374,35 @@ def test_error_stats(differ):
         got.append(_stats(port))
     assert got[0] == got[1], f"\n real: {got[0]!r}\n ours: {got[1]!r}"
     assert "errorstat_TBL:count=1" in got[0][0]
+
+
+def _script_memory_fields(c: RawConn) -> list[str]:
+    # a few dict lookups first (SCRIPT EXISTS): they finish an incremental rehash of the script
+    # dict, whose progress depends on the server's random hash seed
+    c.call("SCRIPT", "EXISTS", *["0" * 40] * 64)
+    info = c.call("INFO", "memory").decode().split("\r\n")
+    keep = ("used_memory_scripts_eval", "number_of_cached_scripts", "used_memory_scripts", "used_memory_scripts_human")
+    return [line for line in info if line.split(":")[0] in keep]
+
+
+def test_info_memory_script_cache(differ):
+    """INFO memory's script cache fields follow Redis's accounting (evalScriptsMemory: SHA and
+    body allocations in jemalloc size classes, dict entries and buckets) for bodies around
+    the embedded-string and sds-header limits, loaded by SCRIPT LOAD and by EVAL."""
+    got = []
+    for port in (differ.real_port, differ.our_port):
+        with RawConn(port) as c:
+            c.call("SCRIPT", "FLUSH")
+            c.call("FUNCTION", "FLUSH")
+            fields = [_script_memory_fields(c)]
+            for n in (1, 30, 33, 34, 44, 45, 100, 243, 244, 300, 5000, 40000, 65520, 70000):
+                c.call("SCRIPT", "LOAD", "return 1 --" + "x" * n)
+                fields.append(_script_memory_fields(c))
+            c.call("SCRIPT", "LOAD", "return 1 --" + "x" * 30)  # cached already: nothing more
+            c.call("EVAL", "return 2 --" + "y" * 20, "0")
+            c.call("EVAL", "return 2 --" + "y" * 60, "0")
+            fields.append(_script_memory_fields(c))
+            c.call("SCRIPT", "FLUSH")
+            fields.append(_script_memory_fields(c))
+        got.append(fields)
+    assert got[0] == got[1], "\n".join(f"{a} | {b}" for a, b in zip(*got) if a != b)

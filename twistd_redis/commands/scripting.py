@@ -69,6 +69,7 @@ class EvalScripts:
         self.engine = LuaEngine(state)
         self.scripts: dict[bytes, tuple[Any, bytes, int]] = {}
         self.body_bytes = 0
+        self.scripts_mem = 0  # lctx.lua_scripts_mem: the SHAs' and bodies' allocations
 
     def create(self, body: bytes) -> bytes:
         """luaCreateFunction: compile ``body`` (once per SHA) and give its SHA."""
@@ -81,7 +82,54 @@ class EvalScripts:
             raise RedisError("ERR Error compiling script (new function): %s" % _text(error))
         self.scripts[sha] = (fn, body, flags)
         self.body_bytes += len(body)
+        self.scripts_mem += _SHA_SDS_SIZE + _string_object_sds_memory(len(body))
         return sha
+
+    def vm_memory(self) -> int:
+        """used_memory_vm_eval: the Lua heap in whole KB, as lua_gc(LUA_GCCOUNT) * 1024."""
+        return int(self.engine.lua.eval("collectgarbage('count')")) * 1024
+
+    def scripts_memory(self) -> int:
+        """used_memory_scripts_eval (evalScriptsMemory): the cache's allocations plus its dict
+        (an entry and a luaScript per script, a pointer per bucket)."""
+        n = len(self.scripts)
+        slots = 0 if n == 0 else max(4, 1 << (n - 1).bit_length())
+        return self.scripts_mem + n * (24 + 16) + slots * 8
+
+
+def _jemalloc_size(n: int) -> int:
+    """The jemalloc size class an allocation of ``n`` bytes takes (zmalloc_size)."""
+    if n <= 8:
+        return 8
+    if n <= 128:
+        return (n + 15) & ~15
+    step = 1 << ((n - 1).bit_length() - 3)
+    return (n + step - 1) & ~(step - 1)
+
+
+def _sds_header(n: int) -> int:
+    return 3 if n < 1 << 8 else 5 if n < 1 << 16 else 9 if n < 1 << 32 else 17
+
+
+_SHA_SDS_SIZE = _jemalloc_size(3 + 40 + 1)
+
+
+def _string_object_sds_memory(n: int) -> int:
+    """getStringObjectSdsUsedMemory of a script body as the argv made it: an embedded string
+    (up to 44 bytes: robj and sds in one allocation, the robj not counted) or a raw sds."""
+    if n <= 44:
+        return _jemalloc_size(16 + 3 + n + 1) - 16
+    return _jemalloc_size(_sds_header(n) + n + 1)
+
+
+def info_memory_fields(state: Any) -> dict[str, int]:
+    """INFO memory's EVAL fields (the Lua VM exists from startup in Redis: made here if not yet)."""
+    es = eval_scripts(state)
+    return {
+        "used_memory_vm_eval": es.vm_memory(),
+        "used_memory_scripts_eval": es.scripts_memory(),
+        "number_of_cached_scripts": len(es.scripts),
+    }
 
 
 def _text(b: Any) -> str:

@@ -164,8 +164,12 @@ def _info_memory(state: Any) -> list[str]:
     total = _total_system_memory()
     maxmem = state.config["maxmemory"]
     from ..scripting.functions import info_memory_fields
+    from .scripting import info_memory_fields as eval_memory_fields
 
     fm = info_memory_fields(state)
+    em = eval_memory_fields(state)
+    vm_total = em["used_memory_vm_eval"] + fm["used_memory_vm_functions"]
+    scripts_mem = em["used_memory_scripts_eval"] + fm["used_memory_functions"]
     return [
         f"used_memory:{used}",
         f"used_memory_human:{bytes_to_human(used)}",
@@ -183,19 +187,19 @@ def _info_memory(state: Any) -> list[str]:
         f"allocator_resident:{used}",
         f"total_system_memory:{total}",
         f"total_system_memory_human:{bytes_to_human(total)}",
-        "used_memory_lua:0",
-        "used_memory_vm_eval:0",
-        "used_memory_lua_human:0B",
-        "used_memory_scripts_eval:0",
-        "number_of_cached_scripts:0",
+        f"used_memory_lua:{em['used_memory_vm_eval']}",
+        f"used_memory_vm_eval:{em['used_memory_vm_eval']}",
+        f"used_memory_lua_human:{bytes_to_human(em['used_memory_vm_eval'])}",
+        f"used_memory_scripts_eval:{em['used_memory_scripts_eval']}",
+        f"number_of_cached_scripts:{em['number_of_cached_scripts']}",
         f"number_of_functions:{fm['number_of_functions']}",
         f"number_of_libraries:{fm['number_of_libraries']}",
         f"used_memory_vm_functions:{fm['used_memory_vm_functions']}",
-        "used_memory_vm_total:0",
-        "used_memory_vm_total_human:0B",
+        f"used_memory_vm_total:{vm_total}",
+        f"used_memory_vm_total_human:{bytes_to_human(vm_total)}",
         f"used_memory_functions:{fm['used_memory_functions']}",
-        "used_memory_scripts:0",
-        "used_memory_scripts_human:0B",
+        f"used_memory_scripts:{scripts_mem}",
+        f"used_memory_scripts_human:{bytes_to_human(scripts_mem)}",
         f"maxmemory:{maxmem}",
         f"maxmemory_human:{bytes_to_human(maxmem)}",
         f"maxmemory_policy:{state.config['maxmemory-policy']}",
