@@ -22,8 +22,6 @@ order of encoded objects and maps.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 pytestmark = pytest.mark.compat
@@ -617,10 +615,10 @@ SCRIPTS = {
     ],
 }
 
-# Where the engine's sandbox shows through (engine.py): the read-only proxies hide the library
-# tables' contents from the libraries (Redis's tables are read-only in place); the type() of a
-# Python function is only right for the functions found at bootstrap (not cjson.new()'s) and
-# cjson.null, a Lua userdata, is taken for a Python function.
+# Where the engine's sandbox could show through (engine.py): the libraries must see a library
+# table's contents through its read-only proxy (Redis's tables are read-only in place), type()
+# must call every Python function a function (cjson.new()'s too) and cjson.null, a Lua
+# userdata, a userdata.
 SANDBOX_SCRIPTS = {
     "null_type": [
         E("return type(cjson.null)"),
@@ -646,11 +644,6 @@ def test_scripting_libs(check, name):
     check(SCRIPTS[name])
 
 
-@pytest.mark.xfail(
-    os.environ.get("COMPAT_AGAINST") != "redis-server",  # two real servers agree, of course
-    strict=True,
-    reason="engine sandbox: proxies and type() of Python functions (see above)",
-)
 @pytest.mark.parametrize("name", SANDBOX_SCRIPTS)
 def test_scripting_libs_sandbox(check, name):
     check(SANDBOX_SCRIPTS[name])

@@ -346,7 +346,7 @@ local function pcall_result(ok, ...)
 end
 
 -- the sandbox -------------------------------------------------------------------------------
-install_libs(G, wrap)
+install_libs(G, wrap, backing)
 
 -- luaL_where(L, 1) seen from a Python function called by Lua: its caller's position
 function api_where()
@@ -381,15 +381,15 @@ protect(smt)
 
 -- the Python functions (redis.call, the libraries...) are userdata to Lua: type() and
 -- tostring() show them as the functions they stand for
-local pyfuncs = setmetatable({}, {__mode = 'k'})
-for _, lib in ipairs({'redis', 'math', 'bit', 'cjson', 'cmsgpack', 'struct'}) do
-  local t = backing[env[lib]] or env[lib]
-  if type(t) == 'table' then
-    for k, v in next, t do
-      if type(v) == 'userdata' and py.callable(v) then pyfuncs[v] = string.format('function: 0x%08x', py.id(v)) end
-    end
-  end
-end
+-- (pyfuncs[v]: the text tostring() gives a Python function, false for other userdata; asked
+-- of Python once per value, so functions made later - cjson.new() - are covered too)
+local isfunc, pyid, format, rawtype0 = py.isfunc, py.id, string.format, type
+local pyfuncs = setmetatable({}, {__mode = 'k', __index = function(t, v)
+  if rawtype0(v) ~= 'userdata' then return nil end
+  local f = isfunc(v) and format('function: 0x%08x', pyid(v)) or false
+  rawset(t, v, f)
+  return f
+end})
 local rawtype, rawtostring, rawgetmetatable = type, tostring, dbg.getmetatable
 
 -- The wrappers below stand for Lua's C functions: they check their arguments first and raise
@@ -451,14 +451,17 @@ end
 env.type = function(...)
   local v = ...
   if v == nil and select('#', ...) == 0 then argerror(1, 'value expected', 'type') end
-  if pyfuncs[v] then return 'function' end
-  return rawtype(v)
+  local t = rawtype(v)
+  if t == 'userdata' and pyfuncs[v] then return 'function' end
+  return t
 end
 env.tostring = function(...)
   local v = ...
   if v == nil and select('#', ...) == 0 then argerror(1, 'value expected', 'tostring') end
-  local f = pyfuncs[v]
-  if f then return f end
+  if rawtype(v) == 'userdata' then
+    local f = pyfuncs[v]
+    if f then return f end
+  end
   return rawtostring(v)
 end
 -- _G's metatable as Redis has it: {__index = luaProtectedTableError}
@@ -690,13 +693,13 @@ def _no_libs(G: Any, wrap: Any) -> None:
     return None
 
 
-def install_libraries(lua: Any, G: Any, wrap: Any) -> None:
+def install_libraries(lua: Any, G: Any, wrap: Any, backing: Any = None) -> None:
     """cjson, cmsgpack, struct and bit (scripting/libs), when present."""
     try:
         from . import libs
     except ImportError:  # pragma: no cover - the libraries ship with the package
         return
-    libs.install(lua, G, wrap)
+    libs.install(lua, G, wrap, backing)
 
 
 class LuaEngine:
@@ -735,14 +738,14 @@ class LuaEngine:
                 b"math_random": self._math_random,
                 b"math_randomseed": self._math_randomseed,
                 b"wrap": self.wrap,
-                b"callable": callable,
+                b"isfunc": lambda o: lua_type(o) is None and callable(o),
                 b"id": lambda o: id(o) & 0xFFFFFFFFFFFF,
                 b"unraise": self._unraise,
                 b"version": REDIS_VERSION.encode(),
                 b"version_num": REDIS_VERSION_NUM,
             }
         )
-        api = lua.execute(_BOOTSTRAP, py, lambda G, wrap: install_libraries(lua, G, wrap), name="=twistd-redis")
+        api = lua.execute(_BOOTSTRAP, py, lambda G, wrap, backing: install_libraries(lua, G, wrap, backing), name="=twistd-redis")
         self.api = api
         self._compile = api[b"compile"]
         self._define = api[b"define"]
@@ -903,7 +906,6 @@ class LuaEngine:
         """A function for Lua from ``pyfn`` returning ``(True, results...)`` or ``(False, error)``:
         it returns the results or raises the error (a message positioned at its caller, as
         luaL_error from a C function; a table as it is)."""
-        where = self._where
 
         def lua_function(*args: Any) -> Any:
             r = pyfn(*args)
@@ -911,7 +913,7 @@ class LuaEngine:
                 return r[1] if len(r) == 2 else r[1:]
             e = r[1]
             if type(e) is bytes:
-                e = where() + e
+                e = self._where() + e
             raise LuaRaise(e)
 
         return lua_function
