@@ -648,6 +648,9 @@ class MasterLink:
         repl.free_backlog()
         log.info("MASTER <-> REPLICA sync: Flushing old data")
         state.flushall()
+        from ..scripting.functions import clear_functions
+
+        clear_functions(state)  # emptyData(-1, ...): the master's libraries replace ours
         if state.config["repl-diskless-load"] == "disabled":
             self._save_file(payload, rdb_filename(state))
         log.info("MASTER <-> REPLICA sync: Loading DB in memory")
