@@ -577,10 +577,17 @@ function api.define(code, chunkname, name)
   setfenv(fn, genv)
   return fn
 end
-function api.run_eval(f, use_hook, nkeys, ...)
+-- KEYS and ARGV from the call's values; nkeys -1: the two tables themselves (more values than
+-- a Lua call takes)
+local function keys_args(nkeys, ...)
+  if nkeys < 0 then return ... end
   local all, keys, args = {...}, {}, {}
   for i = 1, nkeys do keys[i] = all[i] end
   for i = nkeys + 1, select('#', ...) do args[i - nkeys] = all[i] end
+  return keys, args
+end
+function api.run_eval(f, use_hook, nkeys, ...)
+  local keys, args = keys_args(nkeys, ...)
   rawset(env, 'KEYS', keys)
   rawset(env, 'ARGV', args)
   if use_hook then sethook(hook, '', HOOK_COUNT) end
@@ -589,9 +596,7 @@ function api.run_eval(f, use_hook, nkeys, ...)
   return ok, res
 end
 function api.run_function(f, use_hook, nkeys, ...)
-  local all, keys, args = {...}, {}, {}
-  for i = 1, nkeys do keys[i] = all[i] end
-  for i = nkeys + 1, select('#', ...) do args[i - nkeys] = all[i] end
+  local keys, args = keys_args(nkeys, ...)
   if use_hook then sethook(hook, '', HOOK_COUNT) end
   local ok, res = xpcall(function() return f(keys, args) end, err_handler)
   if use_hook then sethook() end
@@ -843,10 +848,11 @@ class LuaEngine:
         use_hook = state.config["busy-reply-threshold"] > 0
         state.begin_atomic()
         try:
-            if run.flags & RUN_EVAL_MODE:
-                ok, res = self._run_eval(fn, use_hook, len(keys), *keys, *args)
+            run_fn = self._run_eval if run.flags & RUN_EVAL_MODE else self._run_function
+            if len(keys) + len(args) <= _VARARGS_MAX:
+                ok, res = run_fn(fn, use_hook, len(keys), *keys, *args)
             else:
-                ok, res = self._run_function(fn, use_hook, len(keys), *keys, *args)
+                ok, res = run_fn(fn, use_hook, -1, self.table_from(keys), self.table_from(args))
         finally:
             self.run = None
             state.script_run = None
