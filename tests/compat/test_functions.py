@@ -342,6 +342,8 @@ FCALL = [
     ("EVAL", "return redis.call('fcall', 'f', 0)", "0"),
     ("EVAL", "return redis.call('function', 'list')", "0"),
     ("FCALL", "f", "0", "type"),
+    ("COMMAND", "GETKEYS", "FCALL", "f", "2", "a", "b", "c"),
+    ("COMMAND", "GETKEYS", "FCALL_RO", "f", "1", "a"),
 ]
 
 
