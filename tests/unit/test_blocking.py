@@ -114,7 +114,7 @@ def test_brpop_blmpop_blmove_brpoplpush_served(server, prop):
         [b"RPUSH", b"k2", b"1", b"2", b"3"],
         [b"RPOP", b"k2", b"3"],
         [b"RPUSH", b"k3", b"x", b"y"],
-        [b"LMOVE", b"k3", b"dst", b"RIGHT", b"LEFT"],
+        [b"LMOVE", b"k3", b"dst", b"right", b"left"],  # served: Redis's shared lower-case words
         [b"RPUSH", b"k4", b"z"],
         [b"RPOPLPUSH", b"k4", b"dst"],
     ]
@@ -171,7 +171,7 @@ def test_blmove_chain_serves_destination_waiters(server, prop):
     assert p.call("EXISTS", "a", "b") == 0
     assert [argv for _, argv in prop] == [
         [b"RPUSH", b"a", b"x"],
-        [b"LMOVE", b"a", b"b", b"LEFT", b"RIGHT"],
+        [b"LMOVE", b"a", b"b", b"left", b"right"],
         [b"LPOP", b"b"],
     ]
 

@@ -447,7 +447,9 @@ def _lmove_generic(c: Client, src: bytes, dstkey: bytes, wherefrom: bool, wheret
 
 
 def _position(where: bool) -> bytes:
-    return b"LEFT" if where else b"RIGHT"
+    """getStringObjectFromListPosition: Redis's shared "left" / "right" (lower case) in the
+    LMOVE a served BLMOVE propagates."""
+    return b"left" if where else b"right"
 
 
 @command("lmove", arity=5, flags=WRITE | DENYOOM, keys=(1, 2, 1), group="list")
