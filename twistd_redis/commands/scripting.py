@@ -16,17 +16,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..client import CLIENT_MULTI, Client
+from ..client import CLIENT_MASTER, CLIENT_MULTI, Client
 from ..errors import RedisError, err
-from ..resp import OK
+from ..resp import OK, split_args
 from ..scripting.engine import (
+    CLIENT_ID_AOF,
+    SCRIPT_FLAG_ALLOW_STALE,
     SCRIPT_FLAG_EVAL_COMPAT_MODE,
     SCRIPT_FLAG_NAMES,
+    SCRIPT_FLAG_NO_WRITES,
     LuaEngine,
     kill_script,
     sha1hex,
 )
-from ..resp import split_args
 from .args import parse_int
 from .table import (
     ALLOW_BUSY,
@@ -185,8 +187,67 @@ def parse_numkeys(argv: list[bytes]) -> int:
     return numkeys
 
 
+def _script_flags(state: Any, argv: list[bytes], evalsha: bool) -> int:
+    """evalGetCommandFlags' view of the script: its shebang flags when they can be known before
+    it runs (cached, or an EVAL body that parses), else the compatibility mode."""
+    es = state.lua
+    if evalsha:
+        if len(argv[1]) != 40 or es is None:
+            return SCRIPT_FLAG_EVAL_COMPAT_MODE
+        entry = es.scripts.get(argv[1].lower())
+        return entry[2] if entry is not None else SCRIPT_FLAG_EVAL_COMPAT_MODE
+    if es is not None:
+        entry = es.scripts.get(sha1hex(argv[1]))
+        if entry is not None:
+            return entry[2]
+    try:
+        return parse_shebang(argv[1])[0]
+    except RedisError:
+        return SCRIPT_FLAG_EVAL_COMPAT_MODE
+
+
+def _flag_gates(c: Client, argv: list[bytes], evalsha: bool) -> RedisError | None:
+    """processCommand's gates under the flags a shebang script gives its EVAL
+    (scriptFlagsToCmdFlags): without ``no-writes`` it is a write command (MISCONF, NOREPLICAS,
+    READONLY on a replica), without ``allow-stale`` a stale replica refuses it. The row's
+    static flags let EVAL through ServerState's gates; these apply once the flags are known,
+    with the gates' texts, as a rejection. Inside EXEC no gate applies (call() directly):
+    the run's own checks (LuaEngine.prepare) answer."""
+    state = c.state
+    if not state.gate_all or c.flags & (CLIENT_MASTER | CLIENT_MULTI) or c.id == CLIENT_ID_AOF:
+        return None
+    flags = _script_flags(state, argv, evalsha)
+    if flags & SCRIPT_FLAG_EVAL_COMPAT_MODE:
+        return None
+    repl = state.repl
+    error = None
+    if not flags & SCRIPT_FLAG_NO_WRITES:
+        need = state.config["min-replicas-to-write"]
+        if state.write_denied is not None and repl.masterhost is None:
+            error = state.write_denied
+        elif repl.masterhost is None and need and state.config["min-replicas-max-lag"] and repl.good_replicas < need:
+            error = RedisError("NOREPLICAS Not enough good replicas to write.")
+        elif repl.masterhost is not None and state.config["replica-read-only"]:
+            error = RedisError("READONLY You can't write against a read only replica.")
+    if (
+        error is None
+        and not flags & SCRIPT_FLAG_ALLOW_STALE
+        and repl.masterhost is not None
+        and not state.config["replica-serve-stale-data"]
+        and (repl.link is None or not repl.link.connected())
+    ):
+        error = RedisError("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
+    if error is None:
+        return None
+    return state.reject(c, state.lookup_command(argv), error)
+
+
 def _eval_generic(c: Client, argv: list[bytes], evalsha: bool, ro: bool) -> Any:
     state = c.state
+    if state.gate_all:
+        rejected = _flag_gates(c, argv, evalsha)
+        if rejected is not None:
+            return rejected
     if state.monitors:  # evalCommand feeds monitors itself, first: the script's commands follow
         state.feed_monitors(c, argv)
     if evalsha and len(argv[1]) != 40:  # evalShaCommand: before numkeys is even looked at

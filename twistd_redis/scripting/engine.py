@@ -1163,6 +1163,11 @@ class LuaEngine:
                 if state.disk_errors.get("rdb") is not None:
                     return state.write_denied
                 return RedisError("MISCONF Errors writing to the AOF file: %s" % state.write_denied.message.split(": ", 1)[-1])
+            # checkGoodReplicasStatus (reached by scripts without flags: a shebang one is
+            # refused before it runs)
+            need = state.config["min-replicas-to-write"]
+            if repl.masterhost is None and need and state.config["min-replicas-max-lag"] and repl.good_replicas < need:
+                return RedisError("NOREPLICAS Not enough good replicas to write.")
             run.flags |= RUN_WRITE_DIRTY
         return None
 
