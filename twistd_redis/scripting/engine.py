@@ -292,10 +292,6 @@ end
 
 -- redis.* -----------------------------------------------------------------------------------
 local redis = {}
-redis.call = py.call
-redis.pcall = py.pcall
-redis.acl_check_cmd = py.acl_check_cmd
-redis.sha1hex = py.sha1hex
 local function push_error(e)
   if e:sub(1, 1) == '-' then
     local sp = e:find(' ', 1, true)
@@ -307,27 +303,43 @@ local function push_error(e)
   local msg = e:gsub('^[\r\n]+', ''):gsub('[\r\n]+$', '')
   return {err = 'ERR ' .. msg}
 end
-function redis.error_reply(...)
+local function error_reply(...)
   local e = ...
   if select('#', ...) ~= 1 or type(e) ~= 'string' then return errtable('ERR wrong number or type of arguments') end
+  e = e:match('^[^%z]*')  -- a C string
   if e:sub(1, 1) ~= '-' then e = '-' .. e end
   return push_error(e)
 end
-function redis.status_reply(...)
+local function status_reply(...)
   local s = ...
   if select('#', ...) ~= 1 or type(s) ~= 'string' then return errtable('ERR wrong number or type of arguments') end
   return {ok = s}
 end
+-- in luaRegisterRedisAPI's order (then scriptingInit's), one field at a time: pairs(redis)
+-- walks the table in Redis's order
+redis.call = py.call
+redis.pcall = py.pcall
 redis.log = py.log
-redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
+redis.LOG_DEBUG = 0
+redis.LOG_VERBOSE = 1
+redis.LOG_NOTICE = 2
+redis.LOG_WARNING = 3
+redis.REDIS_VERSION_NUM = py.version_num
+redis.REDIS_VERSION = py.version
 redis.setresp = py.setresp
+redis.sha1hex = py.sha1hex
+redis.error_reply = error_reply
+redis.status_reply = status_reply
 redis.set_repl = py.set_repl
-redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
-function redis.replicate_commands() return true end
+redis.REPL_NONE = 0
+redis.REPL_AOF = 1
+redis.REPL_SLAVE = 2
+redis.REPL_REPLICA = 2
+redis.REPL_ALL = 3
+redis.acl_check_cmd = py.acl_check_cmd
 function redis.breakpoint() return false end
 function redis.debug() end
-redis.REDIS_VERSION = py.version
-redis.REDIS_VERSION_NUM = py.version_num
+function redis.replicate_commands() return true end
 
 math.random = py.math_random
 math.randomseed = py.math_randomseed
