@@ -529,6 +529,22 @@ env.load = function(...)
   if f then setfenv(f, genv) end
   return f, e
 end
+-- table.insert writes with lua_rawseti, past a proxy's __newindex: a read-only table refuses
+-- it (after the argument checks) as Redis's patched lua_rawseti does
+local tbl = backing[env.table]
+local tinsert = tbl.insert
+tbl.insert = function(...)
+  local n, t = select('#', ...), ...
+  if rawtype(t) ~= 'table' then argerror(1, 'table expected, got ' .. typename(n, 1, t), 'insert') end
+  if n == 3 then
+    local pos = select(2, ...)
+    if tonumber(pos) == nil then argerror(2, 'number expected, got ' .. typename(n, 2, pos), 'insert') end
+  elseif n ~= 2 then
+    error("wrong number of arguments to 'insert'", 2)
+  end
+  if backing[t] then error('Attempt to modify a readonly table', 0) end
+  return tinsert(...)
+end
 -- xpcall's handler and coroutine.resume see a redis.call error as the table it stands for
 local rawxpcall = xpcall
 env.xpcall = function(...)
