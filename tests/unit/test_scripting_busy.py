@@ -234,7 +234,6 @@ def test_busy_error_counts(server):
     assert "cmdstat_script|kill:calls=1," in cmdstats
 
 
-@pytest.mark.xfail(strict=True, reason="EVAL's own error replies are not counted in errorstats/failed_calls yet")
 def test_killed_script_error_counts(server):
     """7.0.15: errorstat_ERR:count=1 and cmdstat_eval failed_calls=1 after a killed script."""
     caller, other = server.connect(), server.connect()
