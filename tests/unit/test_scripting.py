@@ -323,3 +323,33 @@ def test_error_stats_counted_once(conn):
     cmd = info(conn, "commandstats")
     assert cmd[b"cmdstat_eval"].endswith(b"rejected_calls=0,failed_calls=1")
     assert cmd[b"cmdstat_incr"].endswith(b"rejected_calls=0,failed_calls=1")
+
+
+def test_nothing_kept_between_scripts(conn):
+    """Every way a script could leave a value for the next one fails as in Redis (globals and
+    library tables are read-only, raw writes included): the next script sees a clean sandbox."""
+    attempts = [
+        "x = 1",
+        "_G.x = 1",
+        "rawset(_G, 'x', 1)",
+        "table.insert(_G, 1)",
+        "redis.x = 1",
+        "rawset(redis, 'x', 1)",
+        "table.insert(redis, 1)",
+        "string.x = 1",
+        "table.insert(string, 1)",
+        "getmetatable('').x = 1",
+        "rawset(getmetatable(''), 'x', 1)",
+        "setmetatable(_G, {})",
+        "getmetatable(_G).__index = function() return 1 end",
+        "math.random = function() return 4 end",
+    ]
+    for body in attempts:
+        r = conn.call("EVAL", body, "0")
+        assert isinstance(r, ReplyError) and "Attempt to modify a readonly table" in str(r), (body, r)
+    check = (
+        "local n = 0 for k in pairs(_G) do n = n + 1 end "
+        "return {n, #_G, rawget(_G, 'x') == nil, rawget(redis, 'x') == nil, #redis, rawget(string, 'x') == nil, "
+        "#string, rawget(getmetatable(''), 'x') == nil, type(math.random), math.random(1000) ~= 4}"
+    )
+    assert conn.call("EVAL", check, "0") == [35, 0, 1, 1, 0, 1, 0, 1, b"function", 1]
