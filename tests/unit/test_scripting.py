@@ -83,7 +83,10 @@ def test_write_commands_rewritten_as_their_effects(conn, server, targets):
     assert conn.call("EVAL", "redis.call('SET', 'e', 'v', 'EX', 100) return redis.call('SPOP', 's')", "0") == b"only"
     expiry = b"%d" % (server.state.mstime + 100_000)
     assert ops(targets.repl) == [
-        (0, b"MULTI"), (0, b"SET", b"e", b"v", b"PXAT", expiry), (0, b"SREM", b"s", b"only"), (0, b"EXEC"),
+        (0, b"MULTI"),
+        (0, b"SET", b"e", b"v", b"PXAT", expiry),
+        (0, b"SREM", b"s", b"only"),
+        (0, b"EXEC"),
     ]
 
 
@@ -112,10 +115,17 @@ def test_set_repl_masks(conn, targets):
     """
     assert conn.call("EVAL", body, "0") == 5
     assert ops(targets.aof) == [
-        (0, b"MULTI"), (0, b"SET", b"all1", b"1"), (0, b"SET", b"aof", b"1"), (0, b"SET", b"all2", b"1"), (0, b"EXEC"),
+        (0, b"MULTI"),
+        (0, b"SET", b"all1", b"1"),
+        (0, b"SET", b"aof", b"1"),
+        (0, b"SET", b"all2", b"1"),
+        (0, b"EXEC"),
     ]
     assert ops(targets.repl) == [
-        (0, b"MULTI"), (0, b"SET", b"all1", b"1"), (0, b"SET", b"replica", b"1"), (0, b"SET", b"all2", b"1"),
+        (0, b"MULTI"),
+        (0, b"SET", b"all1", b"1"),
+        (0, b"SET", b"replica", b"1"),
+        (0, b"SET", b"all2", b"1"),
         (0, b"EXEC"),
     ]
     targets.clear()
@@ -136,7 +146,9 @@ def test_set_repl_only_aof_single_op(conn, targets):
 def test_select_inside_script(conn, targets):
     conn.call("SELECT", "2")
     targets.clear()
-    body = "redis.call('SET', 'a', '1') redis.call('SELECT', 5) redis.call('SET', 'b', '1') return redis.call('GET', 'b')"
+    body = (
+        "redis.call('SET', 'a', '1') redis.call('SELECT', 5) redis.call('SET', 'b', '1') return redis.call('GET', 'b')"
+    )
     assert conn.call("EVAL", body, "0") == b"1"
     assert ops(targets.repl) == [(2, b"MULTI"), (2, b"SET", b"a", b"1"), (5, b"SET", b"b", b"1"), (5, b"EXEC")]
     # the caller stays in its own db; the next script starts there again
@@ -154,7 +166,11 @@ def test_eval_inside_multi_one_transaction(conn, targets):
     conn.call("EVAL", "return redis.call('GET', 'a')", "0")
     assert conn.call("EXEC") == [b"OK", b"OK", b"1"]
     assert ops(targets.repl) == [
-        (0, b"MULTI"), (0, b"SET", b"a", b"1"), (0, b"SET", b"b", b"1"), (0, b"SET", b"c", b"1"), (0, b"EXEC"),
+        (0, b"MULTI"),
+        (0, b"SET", b"a", b"1"),
+        (0, b"SET", b"b", b"1"),
+        (0, b"SET", b"c", b"1"),
+        (0, b"EXEC"),
     ]
 
 
@@ -250,7 +266,9 @@ def test_big_replies_to_lua_and_back(conn):
         conn.call("HSET", "h", *[x for j in range(i, i + 5000) for x in (b"f%d" % j, j)])
         conn.call("SADD", "s", *range(i, i + 5000))
     assert conn.call("EVAL", "local r = redis.call('LRANGE', 'l', 0, -1) return {#r, r[1], r[30000]}", "0") == [
-        30000, b"0", b"29999"
+        30000,
+        b"0",
+        b"29999",
     ]
     assert len(conn.call("EVAL", "return redis.call('LRANGE', 'l', 0, -1)", "0")) == 30000
     r3 = "redis.setresp(3) local r = redis.call('HGETALL', 'h') local n = 0 for k in pairs(r.map) do n = n + 1 end return {n, r.map.f29999}"
@@ -296,7 +314,10 @@ def test_redis_log_levels(conn, server, monkeypatch):
 
     monkeypatch.setattr(engine.log, "warning", lambda fmt, *a: logged.append(("warning", fmt % a)))
     monkeypatch.setattr(engine.log, "info", lambda fmt, *a: logged.append(("info", fmt % a)))
-    assert conn.call("EVAL", "redis.log(redis.LOG_WARNING, 'w', 1, 1.5, {}, 'x') redis.log(redis.LOG_DEBUG, 'd')", "0") is None
+    assert (
+        conn.call("EVAL", "redis.log(redis.LOG_WARNING, 'w', 1, 1.5, {}, 'x') redis.log(redis.LOG_DEBUG, 'd')", "0")
+        is None
+    )
     assert logged == [("warning", "w 1 1.5 x")]
     conn.call("CONFIG", "SET", "loglevel", "debug")
     conn.call("EVAL", "redis.log(redis.LOG_DEBUG, nil, 'after a nil')", "0")
@@ -309,7 +330,7 @@ def test_monitor_sees_eval_then_its_commands(server):
     c.call("EVAL", "return redis.call('SET', 'k', 'v')", "0")
     lines = [r for r in mon.replies()]
     assert len(lines) == 2
-    assert b'"EVAL" "return redis.call(\'SET\', \'k\', \'v\')" "0"' in lines[0]
+    assert b"\"EVAL\" \"return redis.call('SET', 'k', 'v')\" \"0\"" in lines[0]
     assert lines[1].endswith(b'[0 lua] "SET" "k" "v"')
 
 
