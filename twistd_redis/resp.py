@@ -161,7 +161,8 @@ def _status(v: bytes) -> bytes:
 
 def _encode_error(e: RedisError) -> bytes:
     msg = e.message.replace("\r", " ").replace("\n", " ")
-    return b"-" + msg.encode("utf-8", "replace") + b"\r\n"
+    # bytes that came from the wire or a script decoded with surrogateescape go back as they were
+    return b"-" + msg.encode("utf-8", "surrogateescape") + b"\r\n"
 
 
 def encode2(v: Any) -> bytes:

@@ -17,7 +17,6 @@ globals list names them and so needs them loaded.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import time
 
@@ -1559,11 +1558,6 @@ def test_info_memory_script_cache(differ):
     assert got[0] == got[1], "\n".join(f"{a} | {b}" for a, b in zip(*got) if a != b)
 
 
-@pytest.mark.xfail(
-    os.environ.get("COMPAT_AGAINST") != "redis-server",
-    strict=True,
-    reason="resp.py writes an error's non-UTF-8 bytes as '?' (encode 'replace')",
-)
 def test_binary_bytes_in_error_replies(check):
     check(
         [
