@@ -149,7 +149,12 @@ def _fcall_generic(c: Client, argv: list[bytes], ro: bool) -> Any:
     run = engine.prepare(c, fi.name, fi.flags, ro, eval_mode=False)
     funcs.running_argv = argv
     try:
-        return engine.call(run, fi.fn, argv[3 : 3 + numkeys], argv[3 + numkeys :])
+        reply = engine.call(run, fi.fn, argv[3 : 3 + numkeys], argv[3 + numkeys :])
+        if engine.reply_failures:  # errors in the reply (counted by the engine): a failed call
+            spec = state.commands.get(argv[0].lower())
+            if spec is not None:
+                spec.failed_calls += engine.reply_failures
+        return reply
     finally:
         funcs.running_argv = None
         # never FCALL itself: the commands it ran went out (effects). Set after the run: an

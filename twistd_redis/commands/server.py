@@ -376,7 +376,9 @@ def _info_commandstats(state: Any) -> list[str]:
 
 
 def _info_errorstats(state: Any) -> list[str]:
-    return ["errorstat_%s:count=%d" % (k, v) for k, v in state.stats.errors.items()]
+    # Redis keeps them in a rax: in byte order of the error code
+    errors = state.stats.errors
+    return ["errorstat_%s:count=%d" % (k, errors[k]) for k in sorted(errors, key=lambda k: k.encode())]
 
 
 def _info_keyspace(state: Any) -> list[str]:
