@@ -148,6 +148,33 @@ def test_many_connections_while_busy(srv):
                 c.close()
 
 
+def test_connections_closing_while_busy(srv):
+    """Connections that come and go during the busy period (some with unread replies), and a
+    caller that hangs up while its script runs: the server stays whole."""
+    a = RawConn(srv.port, timeout=30)
+    a.send(eval_req(FOREVER) + encode_command("SET", "after-caller", "1"))
+    with wait_busy(srv.port) as b:
+        for i in range(30):
+            c = RawConn(srv.port)
+            c.send(encode_command("PING") * (i % 3) + encode_command("GET", "x") * 50)
+            if i % 2:
+                c.sock.shutdown(socket.SHUT_WR)
+            c.close()
+        a.close()  # the caller goes away while its script runs
+        time.sleep(0.2)
+        assert b.call("PING") == BUSY
+        assert b.call("SCRIPT", "KILL") == b"+OK\r\n"
+        deadline = time.monotonic() + 10
+        while b.call("PING") == BUSY:  # the kill takes effect at the script's next hook
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        while b"cmd=eval" in b.call("CLIENT", "LIST"):
+            assert time.monotonic() < deadline, "the caller's connection was not reaped"
+            time.sleep(0.05)
+        # its SET, read with the EVAL, ran after the script all the same
+        assert b.call("GET", "after-caller") == b"$1\r\n1\r\n"
+
+
 def test_caller_pipeline_waits_for_its_script(srv):
     with RawConn(srv.port, timeout=30) as a:
         a.send(eval_req(FOREVER) + encode_command("SET", "x", "1") + encode_command("GET", "x"))
@@ -192,6 +219,56 @@ def test_evalsha_and_eval_ro_are_killed_alike(srv):
             with wait_busy(srv.port) as b:
                 assert b.call("SCRIPT", "KILL") == b"+OK\r\n"
             assert a.read_reply() == killed(FOREVER, 1)
+
+
+BUSY_FUNCTION = b"-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n"
+LIBRARY = (
+    "#!lua name=busylib\n"
+    "redis.register_function('spin', function(keys, args)\n  while true do end\nend)\n"
+    "redis.register_function{function_name='spinro', callback=function() while true do end end, flags={'no-writes'}}\n"
+    "redis.register_function('spinw', function(keys, args)\n  redis.call('set', keys[1], 'v')\n"
+    "  local s = redis.call('time') local n repeat n = redis.call('time')\n"
+    "  until (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 600000\n  return redis.call('get', keys[1])\nend)\n"
+)
+
+
+def test_busy_function_and_function_kill(srv):
+    """FCALL / FCALL_RO past the threshold: -BUSY with the FUNCTION KILL text, SCRIPT KILL
+    refused, FUNCTION STATS shows it, FUNCTION KILL stops it; UNKILLABLE once it wrote."""
+    with RawConn(srv.port, timeout=30) as a:
+        assert a.call("FUNCTION", "LOAD", "REPLACE", LIBRARY) == b"$7\r\nbusylib\r\n"
+        try:
+            for cmd, name, line in (("FCALL", "spin", 3), ("FCALL_RO", "spinro", 5)):
+                a.send(encode_command(cmd, name, "0"))
+                deadline = time.monotonic() + 20
+                with RawConn(srv.port) as b:
+                    while b.call("PING") != BUSY_FUNCTION:
+                        assert time.monotonic() < deadline
+                        time.sleep(0.02)
+                    assert b.call("SCRIPT", "KILL") == BUSY_FUNCTION
+                    assert b.call("SHUTDOWN") == BUSY_FUNCTION
+                    stats = b.call("FUNCTION", "STATS")
+                    assert stats.startswith(
+                        b"*4\r\n$14\r\nrunning_script\r\n*6\r\n$4\r\nname\r\n$%d\r\n%s\r\n$7\r\ncommand\r\n*3\r\n"
+                        b"$%d\r\n%s\r\n$%d\r\n%s\r\n$1\r\n0\r\n$11\r\nduration_ms\r\n:"
+                        % (len(name), name.encode(), len(cmd), cmd.encode(), len(name), name.encode())
+                    ), stats
+                    assert b.call("FUNCTION", "KILL") == b"+OK\r\n"
+                    assert a.read_reply() == (
+                        b"-ERR Script killed by user with SCRIPT KILL... script: %s, on @user_function:%d.\r\n"
+                        % (name.encode(), line)
+                    )
+                    assert b.call("FUNCTION", "KILL") == NOTBUSY
+            a.send(encode_command("FCALL", "spinw", "1", "fk"))
+            with RawConn(srv.port) as b:
+                deadline = time.monotonic() + 20
+                while b.call("PING") != BUSY_FUNCTION:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.02)
+                assert b.call("FUNCTION", "KILL") == UNKILLABLE
+                assert a.read_reply() == b"$1\r\nv\r\n"
+        finally:
+            a.call("FUNCTION", "DELETE", "busylib")
 
 
 def test_unkillable_once_written(srv):
