@@ -281,6 +281,16 @@ def test_unkillable_once_written(srv):
             assert a.read_reply() == b":1\r\n"
             assert b.call("SCRIPT", "KILL") == NOTBUSY
             assert b.call("MGET", "k", "n") == b"*2\r\n$1\r\nv\r\n$1\r\n1\r\n"
+        # any write command counts, even one that changed nothing or failed (SCRIPT_WRITE_DIRTY
+        # is set before the call); a refused one (unknown, wrong arity) does not
+        for first, killable in (("redis.call('del', 'nosuch')", False), ("redis.pcall('lpush', 'k', 'x')", False),
+                                ("redis.pcall('set', 'k')", True), ("redis.pcall('nosuch')", True),
+                                ("redis.call('get', 'k')", True)):
+            a.send(eval_req(first + "\n" + spin(600) + "return 1"))
+            with wait_busy(srv.port) as b:
+                assert b.call("SCRIPT", "KILL") == (b"+OK\r\n" if killable else UNKILLABLE), first
+                r = a.read_reply()
+                assert r.startswith(b"-ERR Script killed") if killable else r == b":1\r\n"
 
 
 def test_transactions_during_busy(srv):
