@@ -1167,9 +1167,11 @@ class LuaEngine:
         flags = spec.flags
         if flags & cmdtable.NOSCRIPT:
             return RedisError("ERR This Redis command is not allowed from script")
+        gates = state.gate_all  # a replica, a disk error or min-replicas: else none applies
         repl = state.repl
         if (
-            repl.masterhost is not None
+            gates
+            and repl.masterhost is not None
             and not state.config["replica-serve-stale-data"]
             and (repl.link is None or not repl.link.connected())
             and not flags & cmdtable.STALE
@@ -1180,6 +1182,10 @@ class LuaEngine:
         if run.flags & RUN_READ_ONLY and (flags & (cmdtable.WRITE | cmdtable.MAY_REPLICATE) or spec.fullname in _MAY_REPLICATE):
             return RedisError("ERR Write commands are not allowed from read-only scripts.")
         if flags & cmdtable.WRITE:
+            run.flags |= RUN_WRITE_DIRTY
+            if not gates:
+                return None
+            run.flags &= ~RUN_WRITE_DIRTY
             if (
                 repl.masterhost is not None
                 and state.config["replica-read-only"]
