@@ -602,14 +602,10 @@ class ServerState(Service):
             mask = self.propagate_mask
             if mask == 3:
                 self.also_propagate.append((dbid, argv))
-            elif mask:  # redis.set_repl: only the AOF or only the replicas
+            elif mask and self._masked_targets(mask):  # redis.set_repl: AOF or replicas only
                 # shouldPropagate: an op only for a target that is off (no AOF, no replication
                 # backlog) is not kept, so it does not count for the MULTI/EXEC wrapping either
-                aof_feed = self.aof.feed
-                for target in self.propagation_targets:
-                    if (mask & 1) if target == aof_feed else (mask & 2):
-                        self.also_propagate.append((dbid, argv, mask))
-                        break
+                self.also_propagate.append((dbid, argv, mask))
             return
         for target in self.propagation_targets:
             target(dbid, argv)
@@ -634,10 +630,13 @@ class ServerState(Service):
                     target(*op)
                 continue
             dbid, argv, mask = op
-            aof_feed = self.aof.feed
-            for target in self.propagation_targets:
-                if (mask & 1) if target == aof_feed else (mask & 2):
-                    target(dbid, argv)
+            for target in self._masked_targets(mask):
+                target(dbid, argv)
+
+    def _masked_targets(self, mask: int) -> list[Callable[[int, list[bytes]], None]]:
+        """The propagation targets a redis.set_repl mask keeps (1: the AOF, 2: the replicas)."""
+        aof_feed = self.aof.feed
+        return [t for t in self.propagation_targets if ((mask & 1) if t == aof_feed else (mask & 2))]
 
     # ------------------------------------------------------------ long scripts
 
