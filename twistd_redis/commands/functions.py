@@ -15,9 +15,10 @@ from typing import Any
 from ..client import CLIENT_MASTER, Client
 from ..errors import RedisError, err
 from ..resp import OK, RespSet, SimpleString
-from ..scripting.engine import BUSY_EVAL, SCRIPT_FLAG_ALLOW_STALE, SCRIPT_FLAG_NO_WRITES, kill_script
+from ..scripting.engine import BUSY_EVAL, kill_script
 from ..scripting.functions import CLIENT_ID_AOF, ENGINE_NAME, FunctionError, get_functions
 from .args import parse_int
+from .scripting import script_flag_gates
 from .table import (
     ALLOW_BUSY,
     DENYOOM,
@@ -99,31 +100,7 @@ def _flag_gates(c: Client, argv: list[bytes], script_flags: int) -> RedisError |
     state = c.state
     if not state.gate_all or c.flags & CLIENT_MASTER or c.id == CLIENT_ID_AOF:
         return None
-    repl = state.repl
-    error = None
-    if not script_flags & SCRIPT_FLAG_NO_WRITES:
-        if state.write_denied is not None and repl.masterhost is None:
-            error = state.write_denied
-        elif (
-            repl.masterhost is None
-            and state.config["min-replicas-to-write"]
-            and state.config["min-replicas-max-lag"]
-            and repl.good_replicas < state.config["min-replicas-to-write"]
-        ):
-            error = RedisError("NOREPLICAS Not enough good replicas to write.")
-        elif repl.masterhost is not None and state.config["replica-read-only"]:
-            error = RedisError("READONLY You can't write against a read only replica.")
-    if (
-        error is None
-        and not script_flags & SCRIPT_FLAG_ALLOW_STALE
-        and repl.masterhost is not None
-        and not state.config["replica-serve-stale-data"]
-        and (repl.link is None or not repl.link.connected())
-    ):
-        error = RedisError("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
-    if error is None:
-        return None
-    return state.reject(c, state.lookup_command(argv), error)
+    return script_flag_gates(c, argv, script_flags)
 
 
 def _fcall_generic(c: Client, argv: list[bytes], ro: bool) -> Any:

@@ -219,9 +219,16 @@ def _flag_gates(c: Client, argv: list[bytes], evalsha: bool) -> RedisError | Non
     flags = _script_flags(state, argv, evalsha)
     if flags & SCRIPT_FLAG_EVAL_COMPAT_MODE:
         return None
+    return script_flag_gates(c, argv, flags)
+
+
+def script_flag_gates(c: Client, argv: list[bytes], script_flags: int) -> RedisError | None:
+    """The gates themselves, for EVAL's shebang flags and FCALL's function flags: the
+    rejection (counted by ``state.reject``), or None."""
+    state = c.state
     repl = state.repl
     error = None
-    if not flags & SCRIPT_FLAG_NO_WRITES:
+    if not script_flags & SCRIPT_FLAG_NO_WRITES:
         need = state.config["min-replicas-to-write"]
         if state.write_denied is not None and repl.masterhost is None:
             error = state.write_denied
@@ -231,7 +238,7 @@ def _flag_gates(c: Client, argv: list[bytes], evalsha: bool) -> RedisError | Non
             error = RedisError("READONLY You can't write against a read only replica.")
     if (
         error is None
-        and not flags & SCRIPT_FLAG_ALLOW_STALE
+        and not script_flags & SCRIPT_FLAG_ALLOW_STALE
         and repl.masterhost is not None
         and not state.config["replica-serve-stale-data"]
         and (repl.link is None or not repl.link.connected())
