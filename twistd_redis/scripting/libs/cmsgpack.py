@@ -44,6 +44,27 @@ _u64 = struct.Struct(">Q").unpack_from
 _i16 = struct.Struct(">h").unpack_from
 _i32 = struct.Struct(">i").unpack_from
 _i64 = struct.Struct(">q").unpack_from
+_u8 = struct.Struct(">B").unpack_from
+_i8 = struct.Struct(">b").unpack_from
+
+
+def _u64_as_integer(u: int) -> Any:
+    return lua_number(u - (1 << 64) if u >= 1 << 63 else u)  # lua_pushinteger((lua_Integer)u)
+
+
+# type byte -> (payload size, unpack_from, conversion): uint 8/16/32/64, int 8/16/32/64, float, double
+_FIXED = {
+    0xCC: (1, _u8, None),
+    0xCD: (2, _u16, None),
+    0xCE: (4, _u32, None),
+    0xCF: (8, _u64, _u64_as_integer),
+    0xD0: (1, _i8, None),
+    0xD1: (2, _i16, None),
+    0xD2: (4, _i32, None),
+    0xD3: (8, _i64, lua_number),
+    0xCA: (4, _unpack_from_f, None),
+    0xCB: (8, _unpack_from_d, None),
+}
 
 _TOO_MANY = b"stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)"
 
@@ -255,57 +276,14 @@ def make_module(env: Env) -> Any:
             elif b == 0xC3:
                 value = True
                 pos += 1
-            elif b == 0xCC:
-                if n - pos < 2:
+            elif b in _FIXED:  # the fixed-width ints and floats
+                size, unpack, convert = _FIXED[b]
+                if n - pos < 1 + size:
                     raise _Eof
-                value = data[pos + 1]
-                pos += 2
-            elif b == 0xCD:
-                if n - pos < 3:
-                    raise _Eof
-                value = _u16(data, pos + 1)[0]
-                pos += 3
-            elif b == 0xCE:
-                if n - pos < 5:
-                    raise _Eof
-                value = _u32(data, pos + 1)[0]
-                pos += 5
-            elif b == 0xCF:
-                if n - pos < 9:
-                    raise _Eof
-                u = _u64(data, pos + 1)[0]
-                value = lua_number(u - (1 << 64) if u >= 1 << 63 else u)  # lua_pushinteger((lua_Integer)u)
-                pos += 9
-            elif b == 0xD0:
-                if n - pos < 2:
-                    raise _Eof
-                value = data[pos + 1] - 256 if data[pos + 1] >= 128 else data[pos + 1]
-                pos += 2
-            elif b == 0xD1:
-                if n - pos < 3:
-                    raise _Eof
-                value = _i16(data, pos + 1)[0]
-                pos += 3
-            elif b == 0xD2:
-                if n - pos < 5:
-                    raise _Eof
-                value = _i32(data, pos + 1)[0]
-                pos += 5
-            elif b == 0xD3:
-                if n - pos < 9:
-                    raise _Eof
-                value = lua_number(_i64(data, pos + 1)[0])
-                pos += 9
-            elif b == 0xCA:
-                if n - pos < 5:
-                    raise _Eof
-                value = _unpack_from_f(data, pos + 1)[0]
-                pos += 5
-            elif b == 0xCB:
-                if n - pos < 9:
-                    raise _Eof
-                value = _unpack_from_d(data, pos + 1)[0]
-                pos += 9
+                value = unpack(data, pos + 1)[0]
+                if convert is not None:
+                    value = convert(value)
+                pos += 1 + size
             elif b == 0xD9:
                 if n - pos < 2:
                     raise _Eof
